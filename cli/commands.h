@@ -1,0 +1,19 @@
+// The `assay` subcommands. Each file cli/<name>_cmd.cc registers one
+// subcommand on the app; when the subcommand runs it stores its exit status
+// in *exit_code (0 ok, 1 a finding such as invalid rules, 2 a usage or I/O
+// error).
+#ifndef ASSAY_CLI_COMMANDS_H_
+#define ASSAY_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+namespace assay::cli {
+
+void AddParseCommand(CLI::App& app, int* exit_code);  // parse_cmd.cc
+void AddFeedsCommand(CLI::App& app, int* exit_code);  // feeds_cmd.cc
+void AddTagCommand(CLI::App& app, int* exit_code);    // tag_cmd.cc
+void AddRulesCommand(CLI::App& app, int* exit_code);  // rules_cmd.cc
+
+}  // namespace assay::cli
+
+#endif  // ASSAY_CLI_COMMANDS_H_

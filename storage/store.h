@@ -1,0 +1,121 @@
+// The assay store: one RocksDB database with a column family per record
+// kind. Key layout and value encodings: storage/FORMAT.md.
+//
+// Threads: one Store opened for writing has exactly one writer thread (the
+// daemon's storage thread); Plan() and Apply() must be called from it, in
+// pairs, with no other write in between. Readers (Get*/List*) may be called
+// from any thread. A read-only Store (OpenSecondary) follows a running
+// writer with CatchUp().
+//
+//   auto store = Store::Open("var/assay", {});
+//   if (!store) return store.error();
+//   Result<IngestPlan> plan = (*store)->Plan(state, articles);
+//   ... attach tagging results to plan->items ...
+//   ASSAY_RETURN_IF_ERROR((*store)->Apply(*plan));
+#ifndef ASSAY_STORAGE_STORE_H_
+#define ASSAY_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/article.h"
+#include "core/status.h"
+
+namespace assay::storage {
+
+inline constexpr uint32_t kSchemaVersion = 1;
+
+struct StoreOptions {
+  // Create the database and its column families when absent. The CLI opens
+  // with false so that a mistyped path is an error, not a new empty store.
+  bool create_if_missing = true;
+  // fsync the WAL on every Apply(). Off by default: a process crash loses
+  // nothing (the WAL is in the OS), power loss may lose the last writes, and
+  // those come back on the next conditional fetch because feed state and
+  // articles are written in one batch.
+  bool sync = false;
+};
+
+// What happened to one article in an ingest.
+enum class ArticleChange : uint8_t {
+  kNew,        // identity not seen before
+  kUpdated,    // same identity, different content hash
+  kDuplicate,  // same identity and content: nothing to write
+};
+std::string_view ArticleChangeName(ArticleChange c);
+
+struct IngestItem {
+  Article article;  // story_id filled in by Plan()
+  ArticleChange change = ArticleChange::kNew;
+};
+
+// One fetched feed's changes, prepared by Plan() and written whole by
+// Apply(). The caller may read the items (for example to tag the new and
+// updated ones) between the two calls.
+struct IngestPlan {
+  FeedState feed;  // article_count already advanced by the new articles
+  std::vector<IngestItem> items;
+  size_t new_count() const;
+  size_t updated_count() const;
+  size_t duplicate_count() const;
+};
+
+struct StoreCounts {
+  uint64_t feeds = 0;
+  uint64_t articles = 0;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store at `path` for writing. Fails with
+  // FailedPrecondition when the store was written by a newer schema version,
+  // and when another process holds it for writing.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                             const StoreOptions& options);
+
+  // Opens the store read-only as a RocksDB secondary instance, which works
+  // while a daemon holds the primary. `scratch_dir` holds the secondary's
+  // own files (a fresh temporary directory is fine). Fails with NotFound when
+  // there is no store at `path`.
+  static Result<std::unique_ptr<Store>> OpenSecondary(
+      const std::string& path, const std::string& scratch_dir);
+
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Secondary only: reads what the primary has written since.
+  virtual Status CatchUp() = 0;
+
+  // --- feeds ---
+  virtual Result<std::optional<FeedState>> GetFeed(std::string_view url) const = 0;
+  virtual Result<std::vector<FeedState>> ListFeeds() const = 0;
+  // Writes a feed state alone (a failed fetch, a config change).
+  virtual Status PutFeed(const FeedState& feed) = 0;
+
+  // --- articles ---
+  virtual Result<std::optional<Article>> GetArticle(std::string_view id) const = 0;
+  virtual StoreCounts Counts() const = 0;
+
+  // --- ingest ---
+  // Classifies each article against the store (new, updated, duplicate) and
+  // assigns story ids: an article whose SimHash is within a few bits of a
+  // stored article's (or an earlier one in this batch) joins that story.
+  // Articles repeated within `articles` count once.
+  virtual Result<IngestPlan> Plan(const FeedState& feed,
+                                  std::vector<Article> articles) = 0;
+  // Writes the feed state, every new and updated article and their index
+  // entries in one atomic WriteBatch. Duplicates write nothing.
+  virtual Status Apply(const IngestPlan& plan) = 0;
+
+ protected:
+  Store() = default;
+};
+
+}  // namespace assay::storage
+
+#endif  // ASSAY_STORAGE_STORE_H_

@@ -73,6 +73,10 @@ struct FeedState {
   FetchOutcome outcome = FetchOutcome::kNever;
   long http_status = 0;
   std::string last_error;  // empty after a success
+  // Recoveries in the last parsed document ("unescaped '&' at line 3"):
+  // how many, and the first one.
+  uint32_t warning_count = 0;
+  std::string last_warning;
   std::optional<UnixSeconds> last_fetch;
   std::optional<UnixSeconds> last_success;
   std::optional<UnixSeconds> next_attempt;

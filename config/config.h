@@ -1,0 +1,89 @@
+// The assay configuration: one YAML file (assayd --config FILE, default
+// /etc/assay/assay.yaml), documented by the commented example in
+// systemd/assay.yaml.
+//
+// Loading validates everything before anything is used: an unknown key, a
+// wrong type, a bad URL, an unreadable OPML file each give an error of the
+// form `file:line:col: message`; all problems are reported at once.
+//
+// Relative paths in the file (store, OPML files, rule packs, `file:` feed
+// URLs) are resolved against the directory of the config file, except
+// `store.path`, which is resolved against the working directory so that a
+// bundled config keeps its store under ./var/.
+#ifndef ASSAY_CONFIG_CONFIG_H_
+#define ASSAY_CONFIG_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace assay::config {
+
+inline constexpr const char kDefaultConfigPath[] = "/etc/assay/assay.yaml";
+
+struct FeedConfig {
+  std::string url;   // absolute http(s) or file URL
+  std::string name;  // optional display name
+  std::chrono::seconds interval{0};  // 0 = fetch.default_interval
+  std::vector<std::string> tags;     // extra tags given to every article
+  std::string origin;                // "file:line" where it was declared
+};
+
+struct FetchConfig {
+  // Transfers in flight at once. 64 keeps a single thread busy without
+  // tripping rate limits of shared hosts.
+  int concurrency = 64;
+  // Transfers in flight to one host: polite to servers hosting many feeds.
+  int per_host_concurrency = 4;
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds timeout{60'000};  // whole transfer
+  // Abort when slower than low_speed_bytes per second for low_speed_time:
+  // catches servers that drip bytes forever.
+  int64_t low_speed_bytes = 100;
+  std::chrono::seconds low_speed_time{30};
+  // Decoded body cap: no real feed is near it; a gzip bomb is.
+  int64_t max_body_bytes = 16 << 20;
+  int max_redirects = 5;
+  std::string user_agent;  // empty = "assay/VERSION (+feed monitor)"
+  // Feeds resolving to loopback, private, link-local or unspecified
+  // addresses are refused unless this is set.
+  bool allow_private_networks = false;
+  std::chrono::seconds default_interval{15 * 60};
+  std::chrono::seconds min_interval{60};
+  std::chrono::seconds max_backoff{24 * 3600};
+};
+
+struct LoggingConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+};
+
+struct RulesConfig {
+  std::vector<std::string> packs;  // empty = the bundled default pack
+};
+
+struct Config {
+  std::string path;        // the file it was loaded from
+  std::string store_path;  // absolute
+  std::vector<FeedConfig> feeds;  // inline feeds followed by OPML imports
+  FetchConfig fetch;
+  LoggingConfig logging;
+  RulesConfig rules;
+};
+
+// Loads and validates `path`. Every problem is in the message, one per line.
+Result<Config> LoadConfig(const std::string& path);
+// Same, from text; `path` only names the source in messages and anchors
+// relative paths.
+Result<Config> ParseConfig(const std::string& text, const std::string& path);
+
+// "90s", "15m", "24h", "7d", "1h30m" → seconds. Also used by the CLI.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
+// "16MiB", "512KiB", "1000000", "10MB" → bytes.
+Result<int64_t> ParseByteSize(std::string_view text);
+
+}  // namespace assay::config
+
+#endif  // ASSAY_CONFIG_CONFIG_H_

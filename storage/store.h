@@ -29,6 +29,20 @@ namespace assay::storage {
 
 inline constexpr uint32_t kSchemaVersion = 1;
 
+// Story grouping: a new article joins the story of the stored (or earlier
+// in-batch) article whose 64-bit SimHash is nearest to its own, if that
+// Hamming distance is at most kStoryMaxDistance bits; otherwise it starts a
+// story named by its own id. Ties go to the smallest story id, so the choice
+// does not depend on storage order. The lookup cuts the hash into 4 bands of
+// 16 bits, which finds every hash within 3 bits (pigeonhole); a larger value
+// here would need more, narrower bands (storage/FORMAT.md, "stories").
+inline constexpr int kStoryMaxDistance = 3;
+
+// Story lookup reads at most this many stored articles per SimHash band. A
+// band shared by more articles (for instance the hash of empty text) is a
+// degenerate fingerprint, not a story; the cap bounds the cost of an ingest.
+inline constexpr size_t kStoryMaxCandidatesPerBand = 1000;
+
 struct StoreOptions {
   // Create the database and its column families when absent. The CLI opens
   // with false so that a mistyped path is an error, not a new empty store.

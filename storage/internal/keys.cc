@@ -1,0 +1,88 @@
+#include "storage/internal/keys.h"
+
+#include <chrono>
+#include <limits>
+
+#include "storage/internal/coding.h"
+
+namespace assay::storage::internal {
+
+namespace {
+constexpr uint64_t kSignBit = uint64_t{1} << 63;
+}  // namespace
+
+std::string EncodeTimeMicros(UnixMicros t) {
+  std::string out;
+  out.reserve(8);
+  PutFixed64BigEndian(&out, static_cast<uint64_t>(t.time_since_epoch().count()) ^ kSignBit);
+  return out;
+}
+
+std::optional<UnixMicros> DecodeTimeMicros(std::string_view eight_bytes) {
+  if (eight_bytes.size() != 8) return std::nullopt;
+  Reader r(eight_bytes);
+  uint64_t v = 0;
+  if (!r.GetFixed64BigEndian(&v)) return std::nullopt;
+  return UnixMicros(std::chrono::microseconds(static_cast<int64_t>(v ^ kSignBit)));
+}
+
+UnixMicros ToMicrosSaturated(UnixSeconds t) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1'000'000;
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min() / 1'000'000;
+  const int64_t s = t.time_since_epoch().count();
+  if (s > kMax) return UnixMicros(std::chrono::microseconds::max());
+  if (s < kMin) return UnixMicros(std::chrono::microseconds::min());
+  return UnixMicros(std::chrono::microseconds(s * 1'000'000));
+}
+
+std::string ArticleTimeKey::Encode(UnixMicros fetched, std::string_view article_id) {
+  std::string out = EncodeTimeMicros(fetched);
+  out.append(article_id);
+  return out;
+}
+
+std::optional<ArticleTimeKey> ArticleTimeKey::Decode(std::string_view key) {
+  if (key.size() < 8) return std::nullopt;
+  std::optional<UnixMicros> t = DecodeTimeMicros(key.substr(0, 8));
+  if (!t) return std::nullopt;
+  return ArticleTimeKey{*t, std::string(key.substr(8))};
+}
+
+std::string StoryKey::EncodePrefix(uint8_t band, uint16_t bits) {
+  std::string out;
+  out.reserve(kStoryKeyPrefixSize);
+  out.push_back(static_cast<char>(band));
+  out.push_back(static_cast<char>(bits >> 8));
+  out.push_back(static_cast<char>(bits & 0xff));
+  return out;
+}
+
+std::string StoryKey::Encode(uint8_t band, uint16_t bits, std::string_view article_id) {
+  std::string out = EncodePrefix(band, bits);
+  out.append(article_id);
+  return out;
+}
+
+std::optional<StoryKey> StoryKey::Decode(std::string_view key) {
+  if (key.size() < kStoryKeyPrefixSize) return std::nullopt;
+  const auto band = static_cast<uint8_t>(key[0]);
+  if (band >= kSimhashBands) return std::nullopt;
+  const auto bits = static_cast<uint16_t>((static_cast<unsigned char>(key[1]) << 8) |
+                                          static_cast<unsigned char>(key[2]));
+  return StoryKey{band, bits, std::string(key.substr(kStoryKeyPrefixSize))};
+}
+
+std::string StoryValue::Encode(uint64_t simhash, std::string_view story_id) {
+  std::string out;
+  out.reserve(8 + story_id.size());
+  PutFixed64(&out, simhash);
+  out.append(story_id);
+  return out;
+}
+
+std::optional<StoryValue> StoryValue::Decode(std::string_view value) {
+  if (value.size() < 8) return std::nullopt;
+  return StoryValue{DecodeFixed64(value.data()), std::string(value.substr(8))};
+}
+
+}  // namespace assay::storage::internal

@@ -1,0 +1,752 @@
+#include "storage/store.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/internal/coding.h"
+#include "storage/internal/keys.h"
+#include "storage/internal/rocks_status.h"
+
+namespace assay::storage {
+
+std::string_view ArticleChangeName(ArticleChange c) {
+  switch (c) {
+    case ArticleChange::kNew: return "new";
+    case ArticleChange::kUpdated: return "updated";
+    case ArticleChange::kDuplicate: return "duplicate";
+  }
+  return "unknown";
+}
+
+namespace {
+size_t CountChanges(const std::vector<IngestItem>& items, ArticleChange c) {
+  return static_cast<size_t>(std::count_if(items.begin(), items.end(),
+                                           [c](const IngestItem& i) { return i.change == c; }));
+}
+}  // namespace
+
+size_t IngestPlan::new_count() const { return CountChanges(items, ArticleChange::kNew); }
+size_t IngestPlan::updated_count() const {
+  return CountChanges(items, ArticleChange::kUpdated);
+}
+size_t IngestPlan::duplicate_count() const {
+  return CountChanges(items, ArticleChange::kDuplicate);
+}
+
+namespace {
+
+using internal::ArticleTimeKey;
+using internal::DecodeArticle;
+using internal::DecodeFeedState;
+using internal::EncodeArticle;
+using internal::EncodeFeedState;
+using internal::Family;
+using internal::FromRocks;
+using internal::HammingDistance;
+using internal::kAllFamilies;
+using internal::kFamilyCount;
+using internal::kSimhashBands;
+using internal::SimhashBand;
+using internal::StoryKey;
+using internal::StoryValue;
+using internal::ToMicrosSaturated;
+
+static_assert(kStoryMaxDistance < kSimhashBands,
+              "the band lookup finds only hashes within kSimhashBands - 1 bits");
+
+// ---------------------------------------------------------------------------
+// RocksDB tuning. The store is write-mostly: every poll appends articles and
+// rewrites a feed record; reads are point lookups by id (ingest
+// classification, the CLI) and a few prefix scans (stories) and range scans
+// (article_time, later events). The machine is small and shared.
+
+// 32 MiB of uncompressed blocks, shared by all column families: enough for
+// the index and filter blocks and the hot end of the articles, small beside a
+// daemon watching thousands of feeds.
+constexpr size_t kBlockCacheBytes = 32u << 20;
+// All memtables together. Nine column families with RocksDB's default 64 MiB
+// each could pin half a gigabyte; this cap flushes the largest first.
+constexpr size_t kTotalMemtableBytes = 64u << 20;
+// Old WAL files are kept until every family that wrote to them has flushed;
+// the rarely written families would otherwise pin them indefinitely.
+constexpr uint64_t kMaxTotalWalBytes = 128u << 20;
+
+rocksdb::CompressionType PickCompression(std::initializer_list<rocksdb::CompressionType> wanted) {
+  static const std::vector<rocksdb::CompressionType> supported =
+      rocksdb::GetSupportedCompressions();
+  for (rocksdb::CompressionType t : wanted) {
+    if (std::find(supported.begin(), supported.end(), t) != supported.end()) return t;
+  }
+  return rocksdb::kNoCompression;
+}
+
+rocksdb::DBOptions MakeDbOptions() {
+  rocksdb::DBOptions o;
+  // Families are created by Open() after the schema check, so that a store
+  // from a newer schema is refused before anything is added to it.
+  o.create_missing_column_families = false;
+  // Two cores shared with the fetcher: one flush and one compaction at once.
+  o.max_background_jobs = 2;
+  o.db_write_buffer_size = kTotalMemtableBytes;
+  o.max_total_wal_size = kMaxTotalWalBytes;
+  // Smooth write-back of large SST files instead of one burst at close.
+  o.bytes_per_sync = 1u << 20;
+  // The info LOG is for post-mortems; a few files are enough.
+  o.keep_log_file_num = 4;
+  o.max_log_file_size = 8u << 20;
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name,
+                                               const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  // The Debian 12 librocksdb links lz4 and zstd (checked at run time, in
+  // case another build does not): lz4 for the upper levels, cheap on the
+  // write path; zstd for the bottom level, where almost all article text
+  // ends up and is read rarely.
+  o.compression = PickCompression({rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
+  o.bottommost_compression =
+      PickCompression({rocksdb::kZSTD, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
+  o.write_buffer_size = (name == internal::kArticlesFamily ? 32u : 8u) << 20;
+
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.cache_index_and_filter_blocks = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Format 5 filters: faster and smaller for the same false-positive rate.
+  t.format_version = 5;
+  if (name == internal::kMetaFamily || name == internal::kFeedsFamily ||
+      name == internal::kArticlesFamily) {
+    // Point lookups, most of them (re-polled articles aside) for keys that
+    // exist; a 10 bits/key Bloom filter (~1% false positives) still saves a
+    // disk read per new article on a cold cache.
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  } else if (name == internal::kStoriesFamily) {
+    // Only prefix scans by (band, bits): a prefix Bloom filter answers "no
+    // article has these band bits", the common case for a new story.
+    o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(internal::kStoryKeyPrefixSize));
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.whole_key_filtering = false;
+  }
+  // article_time, events and indexes are read by ranges: no filter.
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
+    const std::vector<std::string>& names, const std::shared_ptr<rocksdb::Cache>& cache) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> out;
+  out.reserve(names.size());
+  for (const std::string& n : names) out.emplace_back(n, MakeFamilyOptions(n, cache));
+  return out;
+}
+
+bool IsLockError(const rocksdb::Status& s) {
+  // RocksDB reports a held LOCK file as an IOError: "While lock file:
+  // <path>/LOCK: Resource temporarily unavailable" from another process,
+  // "lock hold by current process" from this one.
+  if (!s.IsIOError()) return false;
+  const std::string text = s.ToString();
+  return text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos;
+}
+
+bool StoreExists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec);
+}
+
+Result<std::optional<uint64_t>> ReadFixed64(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                                            std::string_view key) {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, key, &value);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  if (!s.ok()) return FromRocks(s, "reading meta key '" + std::string(key) + "'");
+  if (value.size() != 8) {
+    return Corruption("meta key '" + std::string(key) + "' holds " +
+                      std::to_string(value.size()) + " bytes, expected 8");
+  }
+  return std::optional<uint64_t>(internal::DecodeFixed64(value.data()));
+}
+
+std::string Fixed64(uint64_t v) {
+  std::string out;
+  internal::PutFixed64(&out, v);
+  return out;
+}
+
+std::string Fixed32(uint32_t v) {
+  std::string out;
+  internal::PutFixed32(&out, v);
+  return out;
+}
+
+// The one Store implementation: a RocksDB database, primary or secondary.
+class RocksStore final : public Store {
+ public:
+  RocksStore(std::string path, bool read_only, bool sync,
+             std::shared_ptr<rocksdb::Cache> cache)
+      : path_(std::move(path)), read_only_(read_only), cache_(std::move(cache)) {
+    write_options_.sync = sync;
+  }
+
+  ~RocksStore() override {
+    if (db_ == nullptr) return;
+    // Handles first: RocksDB requires them gone before the DB is deleted.
+    for (rocksdb::ColumnFamilyHandle* h : all_handles_) {
+      db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    db_.reset();
+  }
+
+  // Takes ownership of `db` and of every handle, and files the known ones.
+  void Adopt(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles) {
+    db_.reset(db);
+    all_handles_ = std::move(handles);
+    for (rocksdb::ColumnFamilyHandle* h : all_handles_) File(h);
+  }
+
+  // The names of the families this build uses that are not open yet.
+  std::vector<std::string> MissingFamilies() const {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      if (handles_[i] == nullptr) out.emplace_back(kAllFamilies[i]);
+    }
+    return out;
+  }
+
+  Status CreateMissingFamilies() {
+    for (const std::string& name : MissingFamilies()) {
+      rocksdb::ColumnFamilyHandle* h = nullptr;
+      rocksdb::Status s =
+          db_->CreateColumnFamily(MakeFamilyOptions(name, cache_), name, &h);
+      if (!s.ok()) {
+        return FromRocks(s, "creating column family '" + name + "' in store " + path_);
+      }
+      all_handles_.push_back(h);
+      File(h);
+    }
+    return Status::Ok();
+  }
+
+  // Reads the schema version: nullopt when none was written yet.
+  Result<std::optional<uint32_t>> ReadSchemaVersion() const {
+    rocksdb::ColumnFamilyHandle* meta = handles_[internal::kMeta];
+    if (meta == nullptr) return std::optional<uint32_t>();
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), meta, internal::kSchemaVersionKey, &value);
+    if (s.IsNotFound()) return std::optional<uint32_t>();
+    if (!s.ok()) return FromRocks(s, "reading schema version of store " + path_);
+    if (value.size() != 4) {
+      return Corruption("store " + path_ + ": schema version holds " +
+                        std::to_string(value.size()) + " bytes, expected 4");
+    }
+    return std::optional<uint32_t>(internal::DecodeFixed32(value.data()));
+  }
+
+  Status CheckSchemaVersion(uint32_t version) const {
+    if (version > kSchemaVersion) {
+      return FailedPrecondition("store " + path_ + " has schema version " +
+                                std::to_string(version) + ", newer than version " +
+                                std::to_string(kSchemaVersion) +
+                                " that this build reads; use a newer assay");
+    }
+    if (version < kSchemaVersion) {
+      return FailedPrecondition("store " + path_ + " has schema version " +
+                                std::to_string(version) + ", older than version " +
+                                std::to_string(kSchemaVersion) +
+                                " that this build reads, and no migration exists");
+    }
+    return Status::Ok();
+  }
+
+  // A new store: the schema version and zero counters, in one batch.
+  Status InitializeMeta() {
+    rocksdb::WriteBatch batch;
+    rocksdb::ColumnFamilyHandle* meta = handles_[internal::kMeta];
+    batch.Put(meta, internal::kSchemaVersionKey, Fixed32(kSchemaVersion)).PermitUncheckedError();
+    batch.Put(meta, internal::kFeedCountKey, Fixed64(0)).PermitUncheckedError();
+    batch.Put(meta, internal::kArticleCountKey, Fixed64(0)).PermitUncheckedError();
+    rocksdb::WriteOptions wo;
+    wo.sync = true;  // once per store; a lost version would make it "new" again
+    return FromRocks(db_->Write(wo, &batch), "writing schema version of store " + path_);
+  }
+
+  Status LoadCounts() {
+    rocksdb::ColumnFamilyHandle* meta = handles_[internal::kMeta];
+    Result<std::optional<uint64_t>> feeds = ReadFixed64(db_.get(), meta, internal::kFeedCountKey);
+    if (!feeds) return feeds.error().WithContext("store " + path_);
+    Result<std::optional<uint64_t>> articles =
+        ReadFixed64(db_.get(), meta, internal::kArticleCountKey);
+    if (!articles) return articles.error().WithContext("store " + path_);
+    feed_count_.store(feeds->value_or(0), std::memory_order_relaxed);
+    article_count_.store(articles->value_or(0), std::memory_order_relaxed);
+    return Status::Ok();
+  }
+
+  // --- Store ---
+
+  Status CatchUp() override {
+    if (!read_only_) return FailedPrecondition("CatchUp(): store " + path_ + " is the primary");
+    ASSAY_RETURN_IF_ERROR(
+        FromRocks(db_->TryCatchUpWithPrimary(), "catching up with primary of store " + path_));
+    return LoadCounts();
+  }
+
+  Result<std::optional<FeedState>> GetFeed(std::string_view url) const override {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), handles_[internal::kFeeds], url, &value);
+    if (s.IsNotFound()) return std::optional<FeedState>();
+    if (!s.ok()) return FromRocks(s, "reading feed " + std::string(url));
+    Result<FeedState> feed = DecodeFeedRecord(url, value);
+    if (!feed) return feed.error();
+    return std::optional<FeedState>(std::move(*feed));
+  }
+
+  Result<std::vector<FeedState>> ListFeeds() const override {
+    std::vector<FeedState> out;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[internal::kFeeds]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      Result<FeedState> feed =
+          DecodeFeedRecord(it->key().ToStringView(), it->value().ToStringView());
+      if (!feed) return feed.error();
+      out.push_back(std::move(*feed));
+    }
+    ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "listing feeds of store " + path_));
+    return out;
+  }
+
+  Status PutFeed(const FeedState& feed) override {
+    ASSAY_RETURN_IF_ERROR(CheckWritable("PutFeed"));
+    if (feed.url.empty()) return InvalidArgument("PutFeed: feed url is empty");
+    std::lock_guard lock(write_mu_);
+    Result<bool> exists = FeedExists(feed.url);
+    if (!exists) return exists.error();
+    rocksdb::WriteBatch batch;
+    ASSAY_RETURN_IF_ERROR(FromRocks(
+        batch.Put(handles_[internal::kFeeds], feed.url, EncodeFeedState(feed)), "PutFeed"));
+    const uint64_t feeds = feed_count_.load(std::memory_order_relaxed) + (*exists ? 0 : 1);
+    if (!*exists) {
+      ASSAY_RETURN_IF_ERROR(FromRocks(
+          batch.Put(handles_[internal::kMeta], internal::kFeedCountKey, Fixed64(feeds)),
+          "PutFeed"));
+    }
+    ASSAY_RETURN_IF_ERROR(
+        FromRocks(db_->Write(write_options_, &batch), "writing feed " + feed.url));
+    feed_count_.store(feeds, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+
+  Result<std::optional<Article>> GetArticle(std::string_view id) const override {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), handles_[internal::kArticles], id, &value);
+    if (s.IsNotFound()) return std::optional<Article>();
+    if (!s.ok()) return FromRocks(s, "reading article " + std::string(id));
+    Result<Article> article = DecodeArticleRecord(id, value);
+    if (!article) return article.error();
+    return std::optional<Article>(std::move(*article));
+  }
+
+  StoreCounts Counts() const override {
+    return StoreCounts{feed_count_.load(std::memory_order_relaxed),
+                       article_count_.load(std::memory_order_relaxed)};
+  }
+
+  Result<IngestPlan> Plan(const FeedState& feed, std::vector<Article> articles) override;
+  Status Apply(const IngestPlan& plan) override;
+
+ private:
+  void File(rocksdb::ColumnFamilyHandle* h) {
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      if (h->GetName() == kAllFamilies[i]) handles_[i] = h;
+    }
+  }
+
+  Status CheckWritable(std::string_view op) const {
+    if (!read_only_) return Status::Ok();
+    return FailedPrecondition(std::string(op) + ": store " + path_ +
+                              " is open read-only (secondary)");
+  }
+
+  Result<bool> FeedExists(const std::string& url) const {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), handles_[internal::kFeeds], url, &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return FromRocks(s, "reading feed " + url);
+    return true;
+  }
+
+  static Result<FeedState> DecodeFeedRecord(std::string_view key, std::string_view value) {
+    Result<FeedState> feed = DecodeFeedState(value);
+    if (!feed) return feed.error().WithContext("feeds[" + std::string(key) + "]");
+    if (feed->url != key) {
+      return Corruption("feeds[" + std::string(key) + "]: record names url " + feed->url);
+    }
+    return feed;
+  }
+
+  static Result<Article> DecodeArticleRecord(std::string_view key, std::string_view value) {
+    Result<Article> article = DecodeArticle(value);
+    if (!article) return article.error().WithContext("articles[" + std::string(key) + "]");
+    if (article->id != key) {
+      return Corruption("articles[" + std::string(key) + "]: record names id " + article->id);
+    }
+    return article;
+  }
+
+  // Reads the stored versions of `ids` (nullopt where absent) in one MultiGet.
+  Result<std::vector<std::optional<Article>>> MultiGetArticles(
+      const std::vector<std::string_view>& ids) const;
+
+  const std::string path_;
+  const bool read_only_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  rocksdb::WriteOptions write_options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> all_handles_;  // owned
+  std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> handles_{};  // borrowed from above
+  // One writer thread is the contract (store.h); the mutex makes a second
+  // one safe rather than silently corrupting the counters.
+  std::mutex write_mu_;
+  std::atomic<uint64_t> feed_count_{0};
+  std::atomic<uint64_t> article_count_{0};
+};
+
+Result<std::vector<std::optional<Article>>> RocksStore::MultiGetArticles(
+    const std::vector<std::string_view>& ids) const {
+  const size_t n = ids.size();
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(n);
+  for (std::string_view id : ids) keys.emplace_back(id.data(), id.size());
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  if (n > 0) {
+    db_->MultiGet(rocksdb::ReadOptions(), handles_[internal::kArticles], n, keys.data(),
+                  values.data(), statuses.data());
+  }
+  std::vector<std::optional<Article>> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading article " + std::string(ids[i]));
+    Result<Article> a = DecodeArticleRecord(ids[i], values[i].ToStringView());
+    if (!a) return a.error();
+    out[i] = std::move(*a);
+  }
+  return out;
+}
+
+// Story assignment. Each stored article has one `stories` entry per SimHash
+// band, keyed (band, band bits, article id) and holding the full hash and the
+// story id. For a new article we scan the four prefixes (band, its bits),
+// compute the full Hamming distance of every entry found, and keep the
+// nearest within kStoryMaxDistance (ties: smallest story id). By pigeonhole a
+// hash within 3 bits shares at least one whole band, so no match is missed
+// (up to kStoryMaxCandidatesPerBand per band).
+//
+// Within one batch the articles are placed as if ingested one at a time:
+// an article sees the stored articles and the new and updated articles
+// before it in the batch; an article updated earlier in the batch is seen
+// with its new hash only.
+struct StoryMatch {
+  int distance = kStoryMaxDistance + 1;
+  std::string story_id;
+  void Offer(int d, std::string_view story) {
+    if (d > kStoryMaxDistance) return;
+    if (d < distance || (d == distance && story < story_id)) {
+      distance = d;
+      story_id = story;
+    }
+  }
+  bool found() const { return distance <= kStoryMaxDistance; }
+};
+
+Result<IngestPlan> RocksStore::Plan(const FeedState& feed, std::vector<Article> articles) {
+  ASSAY_RETURN_IF_ERROR(CheckWritable("Plan"));
+  if (feed.url.empty()) return InvalidArgument("Plan: feed url is empty");
+  IngestPlan plan;
+  plan.feed = feed;
+  plan.items.reserve(articles.size());
+  for (size_t i = 0; i < articles.size(); ++i) {
+    if (articles[i].id.empty()) {
+      return InvalidArgument("Plan: feed " + feed.url + ": article " + std::to_string(i) +
+                             " has an empty id");
+    }
+  }
+  {
+    // The first occurrence of an id wins; later repeats are dropped.
+    std::unordered_set<std::string> seen;
+    for (Article& a : articles) {
+      if (!seen.insert(a.id).second) continue;
+      plan.items.push_back(IngestItem{std::move(a), ArticleChange::kNew});
+    }
+  }
+
+  std::vector<std::string_view> ids;
+  ids.reserve(plan.items.size());
+  for (const IngestItem& item : plan.items) ids.push_back(item.article.id);
+  Result<std::vector<std::optional<Article>>> stored = MultiGetArticles(ids);
+  if (!stored) return stored.error().WithContext("Plan: feed " + feed.url);
+
+  rocksdb::ReadOptions scan_options;
+  scan_options.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(scan_options, handles_[internal::kStories]));
+
+  // Earlier new/updated articles of this batch, by (band, bits).
+  std::unordered_multimap<uint32_t, size_t> batch_bands;
+  auto band_key = [](int band, uint16_t bits) {
+    return (static_cast<uint32_t>(band) << 16) | bits;
+  };
+  std::unordered_set<std::string_view> updated_so_far;
+
+  for (size_t i = 0; i < plan.items.size(); ++i) {
+    IngestItem& item = plan.items[i];
+    Article& a = item.article;
+    const std::optional<Article>& old = (*stored)[i];
+    if (old) {
+      a.story_id = old->story_id;
+      item.change = old->content_hash == a.content_hash ? ArticleChange::kDuplicate
+                                                        : ArticleChange::kUpdated;
+      if (item.change == ArticleChange::kDuplicate) continue;
+      updated_so_far.insert(a.id);
+    } else {
+      item.change = ArticleChange::kNew;
+      StoryMatch match;
+      for (int band = 0; band < kSimhashBands; ++band) {
+        const uint16_t bits = SimhashBand(a.simhash, band);
+        const std::string prefix = StoryKey::EncodePrefix(static_cast<uint8_t>(band), bits);
+        size_t seen = 0;
+        for (it->Seek(prefix); it->Valid() && seen < kStoryMaxCandidatesPerBand;
+             it->Next(), ++seen) {
+          const std::string_view key = it->key().ToStringView();
+          if (!key.starts_with(prefix)) break;
+          std::optional<StoryValue> v = StoryValue::Decode(it->value().ToStringView());
+          if (!v) {
+            return Corruption("stories entry for article " +
+                              std::string(key.substr(prefix.size())) + " is malformed");
+          }
+          if (updated_so_far.contains(key.substr(prefix.size()))) continue;
+          match.Offer(HammingDistance(a.simhash, v->simhash), v->story_id);
+        }
+        ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "Plan: scanning stories"));
+        auto [first, last] = batch_bands.equal_range(band_key(band, bits));
+        for (auto b = first; b != last; ++b) {
+          const Article& other = plan.items[b->second].article;
+          match.Offer(HammingDistance(a.simhash, other.simhash), other.story_id);
+        }
+      }
+      a.story_id = match.found() ? match.story_id : a.id;
+    }
+    for (int band = 0; band < kSimhashBands; ++band) {
+      batch_bands.emplace(band_key(band, SimhashBand(a.simhash, band)), i);
+    }
+  }
+  plan.feed.article_count += plan.new_count();
+  return plan;
+}
+
+Status RocksStore::Apply(const IngestPlan& plan) {
+  ASSAY_RETURN_IF_ERROR(CheckWritable("Apply"));
+  const std::string& url = plan.feed.url;
+  if (url.empty()) return InvalidArgument("Apply: feed url is empty");
+  std::lock_guard lock(write_mu_);
+
+  std::vector<const IngestItem*> writes;
+  std::vector<std::string_view> ids;
+  {
+    std::unordered_set<std::string_view> seen;
+    for (const IngestItem& item : plan.items) {
+      if (item.change == ArticleChange::kDuplicate) continue;
+      if (item.article.id.empty()) return InvalidArgument("Apply: feed " + url + ": empty article id");
+      if (!seen.insert(item.article.id).second) {
+        return InvalidArgument("Apply: feed " + url + ": article " + item.article.id +
+                               " appears twice in the plan");
+      }
+      writes.push_back(&item);
+      ids.push_back(item.article.id);
+    }
+  }
+  // The stored versions: an update must replace the old index entries, and a
+  // plan that no longer matches the store (a write between Plan and Apply)
+  // is refused rather than miscounted.
+  Result<std::vector<std::optional<Article>>> stored = MultiGetArticles(ids);
+  if (!stored) return stored.error().WithContext("Apply: feed " + url);
+  Result<bool> feed_exists = FeedExists(url);
+  if (!feed_exists) return feed_exists.error();
+
+  rocksdb::WriteBatch batch;
+  rocksdb::ColumnFamilyHandle* articles_cf = handles_[internal::kArticles];
+  rocksdb::ColumnFamilyHandle* stories_cf = handles_[internal::kStories];
+  rocksdb::ColumnFamilyHandle* time_cf = handles_[internal::kArticleTime];
+  rocksdb::Status s;
+  auto put = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view k, std::string_view v) {
+    if (s.ok()) s = batch.Put(cf, k, v);
+  };
+  auto del = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view k) {
+    if (s.ok()) s = batch.Delete(cf, k);
+  };
+
+  put(handles_[internal::kFeeds], url, EncodeFeedState(plan.feed));
+  uint64_t new_articles = 0;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const IngestItem& item = *writes[i];
+    const std::optional<Article>& old = (*stored)[i];
+    const bool is_new = item.change == ArticleChange::kNew;
+    if (is_new == old.has_value()) {
+      return FailedPrecondition("Apply: feed " + url + ": article " + item.article.id +
+                                " was planned as " +
+                                std::string(ArticleChangeName(item.change)) +
+                                " but is " + (old ? "" : "not ") +
+                                "stored; Plan() and Apply() must be paired");
+    }
+    if (old) {
+      del(time_cf, ArticleTimeKey::Encode(ToMicrosSaturated(old->fetched), old->id));
+      for (int band = 0; band < kSimhashBands; ++band) {
+        del(stories_cf, StoryKey::Encode(static_cast<uint8_t>(band),
+                                         SimhashBand(old->simhash, band), old->id));
+      }
+    } else {
+      ++new_articles;
+    }
+    const Article& a = item.article;
+    if (a.story_id.empty()) {
+      // A plan not made by Plan(): the article starts its own story.
+      Article copy = a;
+      copy.story_id = a.id;
+      put(articles_cf, a.id, EncodeArticle(copy));
+    } else {
+      put(articles_cf, a.id, EncodeArticle(a));
+    }
+    const std::string story = StoryValue::Encode(a.simhash, a.story_id.empty() ? a.id : a.story_id);
+    for (int band = 0; band < kSimhashBands; ++band) {
+      put(stories_cf,
+          StoryKey::Encode(static_cast<uint8_t>(band), SimhashBand(a.simhash, band), a.id),
+          story);
+    }
+    put(time_cf, ArticleTimeKey::Encode(ToMicrosSaturated(a.fetched), a.id), "");
+  }
+  const uint64_t feeds = feed_count_.load(std::memory_order_relaxed) + (*feed_exists ? 0 : 1);
+  const uint64_t total = article_count_.load(std::memory_order_relaxed) + new_articles;
+  if (!*feed_exists) put(handles_[internal::kMeta], internal::kFeedCountKey, Fixed64(feeds));
+  if (new_articles > 0) {
+    put(handles_[internal::kMeta], internal::kArticleCountKey, Fixed64(total));
+  }
+  ASSAY_RETURN_IF_ERROR(FromRocks(s, "Apply: building batch for feed " + url));
+  ASSAY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch),
+                                  "Apply: writing " + std::to_string(writes.size()) +
+                                      " articles of feed " + url + " to store " + path_));
+  feed_count_.store(feeds, std::memory_order_relaxed);
+  article_count_.store(total, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                           const StoreOptions& options) {
+  const bool exists = StoreExists(path);
+  if (!exists && !options.create_if_missing) {
+    return NotFound("no store at " + path);
+  }
+  rocksdb::DBOptions db_options = MakeDbOptions();
+  db_options.create_if_missing = options.create_if_missing;
+
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName};
+  if (exists) {
+    names.clear();
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
+    if (!s.ok()) return FromRocks(s, "listing column families of store " + path);
+  }
+  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, Descriptors(names, cache), &handles, &raw);
+  if (!s.ok()) {
+    if (IsLockError(s)) {
+      if (s.ToString().find("current process") != std::string::npos) {
+        return FailedPrecondition("store " + path + " is already open in this process");
+      }
+      return FailedPrecondition("store " + path + " is in use by another process");
+    }
+    return FromRocks(s, "opening store " + path);
+  }
+  auto store = std::make_unique<RocksStore>(path, /*read_only=*/false, options.sync, cache);
+  store->Adopt(raw, std::move(handles));
+
+  // Check the version before adding anything: a newer schema's store is left
+  // as it was.
+  Result<std::optional<uint32_t>> version = store->ReadSchemaVersion();
+  if (!version) return version.error();
+  if (*version) ASSAY_RETURN_IF_ERROR(store->CheckSchemaVersion(**version));
+  ASSAY_RETURN_IF_ERROR(store->CreateMissingFamilies());
+  // No version yet: a new store, or one whose creation stopped before the
+  // version was written (the version is written last).
+  if (!*version) ASSAY_RETURN_IF_ERROR(store->InitializeMeta());
+  ASSAY_RETURN_IF_ERROR(store->LoadCounts());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
+                                                    const std::string& scratch_dir) {
+  if (!StoreExists(path)) return NotFound("no store at " + path);
+  std::error_code ec;
+  std::filesystem::create_directories(scratch_dir, ec);
+  if (ec) {
+    return IOError("creating secondary scratch directory " + scratch_dir + ": " +
+                   ec.message());
+  }
+  rocksdb::DBOptions db_options = MakeDbOptions();
+  // Required by secondaries: they must keep every table file open, since
+  // the primary may delete it after a compaction.
+  db_options.max_open_files = -1;
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
+  if (!s.ok()) return FromRocks(s, "listing column families of store " + path);
+
+  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::OpenAsSecondary(db_options, path, scratch_dir, Descriptors(names, cache),
+                                   &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "opening store " + path + " as secondary");
+  auto store = std::make_unique<RocksStore>(path, /*read_only=*/true, /*sync=*/false, cache);
+  store->Adopt(raw, std::move(handles));
+
+  Result<std::optional<uint32_t>> version = store->ReadSchemaVersion();
+  if (!version) return version.error();
+  if (!*version) {
+    return FailedPrecondition("store " + path +
+                              " has no schema version yet; open it for writing first");
+  }
+  ASSAY_RETURN_IF_ERROR(store->CheckSchemaVersion(**version));
+  if (std::vector<std::string> missing = store->MissingFamilies(); !missing.empty()) {
+    return FailedPrecondition("store " + path + " lacks column family '" + missing.front() +
+                              "'; open it for writing once to create it");
+  }
+  ASSAY_RETURN_IF_ERROR(store->LoadCounts());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace assay::storage

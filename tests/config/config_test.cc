@@ -121,3 +121,26 @@ TEST(ConfigTest, ParsesDurationsAndSizes) {
 
 }  // namespace
 }  // namespace assay::config
+
+namespace assay::config {
+namespace {
+
+TEST(ConfigTest, ShippedConfigsAreValid) {
+  for (const char* name : {"/systemd/assay.yaml", "/demo/assay.yaml"}) {
+    Result<Config> c = LoadConfig(std::string(ASSAY_SOURCE_DIR) + name);
+    EXPECT_TRUE(c) << name << ": " << c.error().message();
+  }
+}
+
+TEST(ConfigTest, DemoFeedsAreLocalFiles) {
+  Result<Config> c = LoadConfig(std::string(ASSAY_SOURCE_DIR) + "/demo/assay.yaml");
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_EQ(c->feeds.size(), 3u);
+  for (const FeedConfig& f : c->feeds) {
+    EXPECT_EQ(f.url.rfind("file:///", 0), 0u) << f.url;
+    EXPECT_TRUE(std::filesystem::exists(f.url.substr(7))) << f.url;
+  }
+}
+
+}  // namespace
+}  // namespace assay::config

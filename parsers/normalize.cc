@@ -1,0 +1,137 @@
+#include "parsers/normalize.h"
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <unordered_set>
+
+namespace assay::parsers {
+namespace {
+
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
+constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
+
+uint64_t Fnv1a(std::string_view s, uint64_t h = kFnvOffset) {
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= kFnvPrime;
+  }
+  return h;
+}
+
+// splitmix64's finaliser: spreads FNV's weak low bits over all 64.
+uint64_t Mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+bool IsWordByte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+// Function words carry no story; dropping them keeps rewording by another
+// outlet from moving the fingerprint.
+bool IsStopword(std::string_view w) {
+  static const std::unordered_set<std::string_view> kStop = {
+      "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at",
+      "for", "by", "with", "from", "as", "is", "are", "was", "were", "be",
+      "been", "being", "it", "its", "this", "that", "these", "those", "has",
+      "have", "had", "will", "would", "could", "should", "may", "might",
+      "can", "not", "no", "than", "then", "into", "over", "after", "before",
+      "about", "said", "says", "say", "also", "their", "they", "them", "he",
+      "she", "his", "her", "we", "our", "you", "your", "which", "who",
+      "whom", "what", "when", "where", "while", "new", "more", "most", "s",
+      "up", "out", "amid", "per", "via", "all", "any", "some", "such", "other",
+      "there", "here", "if", "so", "do", "does", "did", "i", "one"};
+  return kStop.contains(w);
+}
+
+}  // namespace
+
+uint64_t SimHash(std::string_view text) {
+  // Words: lower-cased ASCII letters and digits (non-ASCII bytes kept as
+  // part of words), stopwords dropped. Features: unigrams and bigrams of
+  // the remaining words, so both vocabulary and local word order count.
+  std::vector<std::string> words;
+  std::string w;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    auto c = i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+    if (i < text.size() && IsWordByte(c)) {
+      w.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+    } else if (!w.empty()) {
+      if (!IsStopword(w)) words.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  std::array<int32_t, 64> v{};
+  auto add = [&](uint64_t h, int32_t weight) {
+    for (int b = 0; b < 64; ++b) v[b] += ((h >> b) & 1) ? weight : -weight;
+  };
+  for (size_t i = 0; i < words.size(); ++i) {
+    uint64_t h1 = Fnv1a(words[i]);
+    add(Mix(h1), 2);
+    if (i + 1 < words.size()) {
+      add(Mix(Fnv1a(words[i + 1], h1 ^ 0x9e3779b97f4a7c15ULL)), 1);
+    }
+  }
+  uint64_t out = 0;
+  for (int b = 0; b < 64; ++b) {
+    if (v[b] > 0) out |= uint64_t{1} << b;
+  }
+  return out;
+}
+
+uint64_t ContentHash(std::string_view title, std::string_view summary,
+                     std::string_view content) {
+  uint64_t h = Fnv1a(title);
+  h = Fnv1a(std::string_view("\0", 1), h);
+  h = Fnv1a(summary, h);
+  h = Fnv1a(std::string_view("\0", 1), h);
+  return Fnv1a(content, h);
+}
+
+std::vector<Article> Normalise(const Feed& feed, std::string_view feed_url,
+                               UnixSeconds fetched) {
+  std::vector<Article> out;
+  out.reserve(feed.entries.size());
+  std::unordered_set<std::string> seen;
+  for (const Entry& e : feed.entries) {
+    Article a;
+    a.feed_url = std::string(feed_url);
+    if (e.link) {
+      if (auto c = CanonicalUrl(*e.link)) a.link = std::move(*c);
+    }
+    a.guid = e.id.value_or("");
+    a.title = e.title.value_or("");
+    a.summary = e.summary.value_or("");
+    a.content = e.content.value_or("");
+    a.author = e.author.value_or("");
+    a.categories = e.categories;
+    a.enclosures = e.enclosures;
+    a.published = e.published;
+    a.updated = e.updated;
+    a.fetched = fetched;
+    a.content_hash = ContentHash(a.title, a.summary, a.content);
+    std::string basis = a.title;
+    basis.push_back(' ');
+    basis.append(a.summary.empty() ? a.content : a.summary);
+    a.simhash = SimHash(basis);
+    if (!a.link.empty()) {
+      a.id = "u:" + a.link;
+    } else if (!a.guid.empty()) {
+      a.id = "g:" + a.guid;
+    } else {
+      char hex[17];
+      std::snprintf(hex, sizeof(hex), "%016llx",
+                    static_cast<unsigned long long>(ContentHash(feed_url, a.title, a.summary)));
+      a.id = std::string("h:") + hex;
+    }
+    if (!seen.insert(a.id).second) continue;  // the first copy wins
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace assay::parsers

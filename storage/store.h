@@ -86,15 +86,20 @@ struct StoreCounts {
 class Store {
  public:
   // Opens (or creates) the store at `path` for writing. Fails with
-  // FailedPrecondition when the store was written by a newer schema version,
-  // and when another process holds it for writing.
+  // FailedPrecondition when the store was written by a newer schema version
+  // (naming both versions; nothing is written), and when another process
+  // holds it for writing ("store <path> is in use by another process"); with
+  // NotFound naming the path when there is no store and
+  // options.create_if_missing is false.
   static Result<std::unique_ptr<Store>> Open(const std::string& path,
                                              const StoreOptions& options);
 
   // Opens the store read-only as a RocksDB secondary instance, which works
   // while a daemon holds the primary. `scratch_dir` holds the secondary's
-  // own files (a fresh temporary directory is fine). Fails with NotFound when
-  // there is no store at `path`.
+  // own files (a fresh temporary directory is fine; it is created if
+  // missing). Fails with NotFound when there is no store at `path`, and with
+  // FailedPrecondition for a newer schema version. Plan, Apply and PutFeed on
+  // a secondary fail with FailedPrecondition.
   static Result<std::unique_ptr<Store>> OpenSecondary(
       const std::string& path, const std::string& scratch_dir);
 
@@ -102,7 +107,8 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Secondary only: reads what the primary has written since.
+  // Secondary only: reads what the primary has written since (and refreshes
+  // Counts()). FailedPrecondition on a primary.
   virtual Status CatchUp() = 0;
 
   // --- feeds ---
@@ -113,17 +119,24 @@ class Store {
 
   // --- articles ---
   virtual Result<std::optional<Article>> GetArticle(std::string_view id) const = 0;
+  // Exact, from counters written in the same batches as the records; no I/O.
   virtual StoreCounts Counts() const = 0;
 
   // --- ingest ---
   // Classifies each article against the store (new, updated, duplicate) and
   // assigns story ids: an article whose SimHash is within a few bits of a
   // stored article's (or an earlier one in this batch) joins that story.
-  // Articles repeated within `articles` count once.
+  // Articles repeated within `articles` count once: the first occurrence is
+  // kept, later ones are dropped from the plan. Story rules:
+  // kStoryMaxDistance. Fails with InvalidArgument for an empty feed URL or
+  // article id, Corruption for an unreadable stored record.
   virtual Result<IngestPlan> Plan(const FeedState& feed,
                                   std::vector<Article> articles) = 0;
   // Writes the feed state, every new and updated article and their index
-  // entries in one atomic WriteBatch. Duplicates write nothing.
+  // entries in one atomic WriteBatch. Duplicates write nothing. Fails with
+  // FailedPrecondition, writing nothing, when the plan no longer matches the
+  // store (a "new" article that is stored, an "updated" one that is not);
+  // with IOError/Unavailable when RocksDB cannot write, also writing nothing.
   virtual Status Apply(const IngestPlan& plan) = 0;
 
  protected:

@@ -60,7 +60,7 @@ FeedState MakeFeed(std::string url = "https://feeds.example.com/minerals.xml") {
   return f;
 }
 
-uint64_t Flip(uint64_t h, std::initializer_list<int> bits) {
+uint64_t Flip(uint64_t h, const std::vector<int>& bits) {
   for (int b : bits) h ^= uint64_t{1} << b;
   return h;
 }
@@ -293,7 +293,7 @@ TEST_F(StoreTest, EditedArticleIsUpdatedKeepsItsStoryAndIsWrittenOnce) {
 
 struct StoryCase {
   const char* name;
-  std::initializer_list<int> flipped_bits;
+  std::vector<int> flipped_bits;
   bool joins;
 };
 

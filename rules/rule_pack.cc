@@ -715,6 +715,15 @@ void Loader::ExpandAndCheck(Pattern* p, const std::string& subject) {
   RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_max_mem(64 << 20);
+  opts.set_case_sensitive(p->case_sensitive);
+  // The bare regex first, so that the message quotes what the author wrote
+  // rather than the wrapped form.
+  RE2 bare(p->regex, opts);
+  if (!bare.ok()) {
+    AddProblem(p->loc, subject,
+               "pattern '" + p->source + "' does not compile: " + bare.error());
+    return;
+  }
   RE2 re(p->CompiledRegex(), opts);
   if (!re.ok()) {
     AddProblem(p->loc, subject,

@@ -162,9 +162,11 @@ bool IsLockError(const rocksdb::Status& s) {
   // RocksDB reports a held LOCK file as an IOError: "While lock file:
   // <path>/LOCK: Resource temporarily unavailable" from another process,
   // "lock hold by current process" from this one.
+  // Match those phrases exactly: "lock" alone also occurs in "block".
   if (!s.IsIOError()) return false;
   const std::string text = s.ToString();
-  return text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos;
+  return text.find("While lock file") != std::string::npos ||
+         text.find("lock hold by current process") != std::string::npos;
 }
 
 bool StoreExists(const std::string& path) {

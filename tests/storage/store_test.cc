@@ -393,6 +393,19 @@ TEST_F(StoreTest, ReopenKeepsFeedsArticlesAndCounts) {
   EXPECT_EQ(again->duplicate_count(), 2u);
 }
 
+TEST_F(StoreTest, ASyncedStoreKeepsWhatItWrote) {
+  {
+    std::unique_ptr<Store> store = OpenStore({.sync = true});
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(Ingest(*store, MakeFeed(), {MakeArticle("u:a", kBase)}).new_count(), 1u);
+  }
+  std::unique_ptr<Store> store = OpenStore({.create_if_missing = false});
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<Article>> a = store->GetArticle("u:a");
+  ASSERT_OK(a);
+  EXPECT_TRUE(a->has_value());
+}
+
 TEST_F(StoreTest, ListFeedsIsSortedByUrlAndPutFeedCountsAFeedOnce) {
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_NE(store, nullptr);

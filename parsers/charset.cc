@@ -228,6 +228,8 @@ std::string ConvertToUtf8(std::string_view body, std::string_view charset,
     warnings->push_back("bytes invalid in charset '" + cs +
                         "' read as windows-1252");
   }
+  // A UTF-16/32 byte-order mark comes through as U+FEFF.
+  if (out.starts_with("\xEF\xBB\xBF")) out.erase(0, 3);
   // iconv output is UTF-8 by construction; repair is a no-op safety net.
   std::string checked;
   if (RepairUtf8(out, &checked)) return checked;

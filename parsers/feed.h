@@ -50,7 +50,9 @@ struct Entry {
   std::optional<std::string> content;
   std::vector<std::string> categories;
   std::vector<Enclosure> enclosures;
-  // True when `id` came from an RSS guid with isPermaLink="false".
+  // True when `id` came from an RSS guid that is a permalink (no
+  // isPermaLink="false"); such a guid also serves as `link` when the entry
+  // has none.
   bool id_is_permalink = false;
 };
 

@@ -309,6 +309,8 @@ std::string EncodeFeedState(const FeedState& f) {
   PutVarint64(&out, f.consecutive_failures);
   PutSignedVarint64(&out, f.hint_seconds);
   PutVarint64(&out, f.article_count);
+  PutVarint64(&out, f.warning_count);
+  PutLengthPrefixed(&out, f.last_warning);
   return out;
 }
 
@@ -323,6 +325,7 @@ Result<FeedState> DecodeFeedState(std::string_view value) {
   uint8_t outcome = 0;
   int64_t http_status = 0;
   uint64_t failures = 0;
+  uint64_t warnings = 0;
   d.Check(r.GetLengthPrefixed(&f.url), "url") &&
       d.Check(r.GetLengthPrefixed(&f.current_url), "current_url") &&
       d.Check(r.GetLengthPrefixed(&f.name), "name") &&
@@ -340,8 +343,11 @@ Result<FeedState> DecodeFeedState(std::string_view value) {
       d.Check(r.GetVarint64(&failures) && failures <= UINT32_MAX,
               "consecutive_failures") &&
       d.Check(r.GetSignedVarint64(&f.hint_seconds), "hint_seconds") &&
-      d.Check(r.GetVarint64(&f.article_count), "article_count");
+      d.Check(r.GetVarint64(&f.article_count), "article_count") &&
+      d.Check(r.GetVarint64(&warnings) && warnings <= UINT32_MAX, "warning_count") &&
+      d.Check(r.GetLengthPrefixed(&f.last_warning), "last_warning");
   if (Status s = d.Finish(); !s.ok()) return s;
+  f.warning_count = static_cast<uint32_t>(warnings);
   f.outcome = static_cast<FetchOutcome>(outcome);
   // `long` is 64 bits on every platform assay targets (LP64).
   static_assert(sizeof(long) == sizeof(int64_t));

@@ -126,6 +126,8 @@ inline FeedState RandomFeedState(std::mt19937_64& rng) {
   f.consecutive_failures = static_cast<uint32_t>(rng());
   f.hint_seconds = RandomInt64(rng);
   f.article_count = rng();
+  f.warning_count = static_cast<uint32_t>(rng());
+  f.last_warning = RandomString(rng);
   return f;
 }
 

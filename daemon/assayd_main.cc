@@ -1,0 +1,55 @@
+// assayd: the daemon. `assayd --config FILE` runs until SIGTERM/SIGINT;
+// `assayd --once --config FILE` polls every feed once and exits.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "config/config.h"
+#include "core/time.h"
+#include "daemon/service.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"assayd: critical-mineral supply-risk monitor (daemon)"};
+  std::string config_path = assay::config::kDefaultConfigPath;
+  bool once = false;
+  std::string log_level;
+  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  app.add_flag("--once", once, "poll every feed once, print a summary and exit");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error (overrides the config)");
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("assayd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+
+  assay::Result<assay::config::Config> config = assay::config::LoadConfig(config_path);
+  if (!config) {
+    std::cerr << config.error().message() << "\n";
+    return 2;
+  }
+  const std::string level = log_level.empty() ? config->logging.level : log_level;
+  spdlog::set_level(spdlog::level::from_str(level));
+
+  assay::daemon::Service service(std::move(*config), assay::SystemClock::Get());
+  if (assay::Status s = service.Open(); !s.ok()) {
+    std::cerr << "assayd: " << s.message() << "\n";
+    return 2;
+  }
+  if (once) {
+    assay::Result<assay::daemon::PollSummary> summary = service.RunOnce();
+    if (!summary) {
+      std::cerr << "assayd: " << summary.error().message() << "\n";
+      return 1;
+    }
+    std::cout << summary->ToString() << "\n";
+    return 0;
+  }
+  if (assay::Status s = service.Run(); !s.ok()) {
+    std::cerr << "assayd: " << s.message() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,208 @@
+#include "daemon/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <random>
+#include <thread>
+
+#include "daemon/scheduler.h"
+#include "parsers/feed.h"
+#include "parsers/normalize.h"
+
+namespace assay::daemon {
+namespace {
+
+namespace asio = boost::asio;
+
+std::string HttpError(long status) {
+  switch (status) {
+    case 304: return "HTTP 304 Not Modified";
+    case 400: return "HTTP 400 Bad Request";
+    case 401: return "HTTP 401 Unauthorized";
+    case 403: return "HTTP 403 Forbidden";
+    case 404: return "HTTP 404 Not Found";
+    case 410: return "HTTP 410 Gone";
+    case 429: return "HTTP 429 Too Many Requests";
+    case 500: return "HTTP 500 Internal Server Error";
+    case 502: return "HTTP 502 Bad Gateway";
+    case 503: return "HTTP 503 Service Unavailable";
+    case 504: return "HTTP 504 Gateway Timeout";
+    default: return "HTTP " + std::to_string(status);
+  }
+}
+
+void MarkFailed(FeedState* state, std::string error) {
+  state->outcome = FetchOutcome::kFailed;
+  state->last_error = std::move(error);
+  ++state->consecutive_failures;
+}
+
+}  // namespace
+
+class Pipeline::Impl {
+ public:
+  Impl(asio::io_context& io, Fetcher& fetcher, storage::Store& store, const Clock& clock,
+       const config::FetchConfig& fetch, unsigned parse_threads)
+      : fetch_(fetch),
+        rng_(std::random_device{}()),
+        io_(io),
+        fetcher_(fetcher),
+        store_(store),
+        clock_(clock),
+        parse_pool_(parse_threads ? parse_threads : std::max(1u, std::thread::hardware_concurrency())),
+        store_thread_(1) {}
+
+  ~Impl() { Drain(); }
+
+  void Drain() {
+    parse_pool_.join();
+    store_thread_.join();
+  }
+
+  void AsyncPoll(const config::FeedConfig& feed, FeedState state,
+                 std::function<void(PollReport)> done) {
+    auto guard = asio::make_work_guard(io_);
+    FetchRequest request{.url = state.current_url.empty() ? state.url : state.current_url,
+                         .etag = state.etag,
+                         .last_modified = state.last_modified};
+    fetcher_.AsyncFetch(std::move(request), [this, feed, state = std::move(state),
+                                             done = std::move(done), guard](FetchResult r) mutable {
+      OnFetched(feed, std::move(state), std::move(r), std::move(done), std::move(guard));
+    });
+  }
+
+ private:
+  using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+  // On the io thread: decide what the response means for the feed.
+  void OnFetched(const config::FeedConfig& feed, FeedState state, FetchResult r,
+                 std::function<void(PollReport)> done, Guard guard) {
+    PollReport report;
+    if (r.error == FetchError::kCancelled) {
+      report.cancelled = true;
+      report.state = std::move(state);
+      done(std::move(report));
+      return;
+    }
+    const UnixSeconds now = clock_.NowSeconds();
+    state.last_fetch = now;
+    state.http_status = r.http_status;
+    state.hint_seconds = 0;
+    if (!r.permanent_url.empty() && r.permanent_url != state.current_url) {
+      spdlog::info("feed={} moved permanently to url={}", state.url, r.permanent_url);
+      state.current_url = r.permanent_url;
+    }
+    const bool is_file = r.http_status == 0 && r.ok();
+    if (!r.ok()) {
+      MarkFailed(&state, r.error_message);
+    } else if (r.http_status == 304) {
+      state.outcome = FetchOutcome::kNotModified;
+      state.last_error.clear();
+      state.consecutive_failures = 0;
+      state.last_success = now;
+      if (r.max_age) state.hint_seconds = r.max_age->count();
+    } else if (!is_file && (r.http_status < 200 || r.http_status >= 300)) {
+      MarkFailed(&state, HttpError(r.http_status));
+      if ((r.http_status == 429 || r.http_status == 503) && r.retry_after) {
+        state.hint_seconds = r.retry_after->count();
+      }
+    } else {
+      // A body to parse: off the io thread.
+      report.body_bytes = r.body.size();
+      asio::post(parse_pool_, [this, feed, state = std::move(state), r = std::move(r), now,
+                               done = std::move(done), guard = std::move(guard),
+                               report = std::move(report)]() mutable {
+        Parse(feed, std::move(state), std::move(r), now, std::move(done), std::move(guard),
+              std::move(report));
+      });
+      return;
+    }
+    Store(feed, std::move(state), {}, std::move(done), std::move(guard), std::move(report));
+  }
+
+  // On the parse pool: bytes → articles.
+  void Parse(const config::FeedConfig& feed, FeedState state, FetchResult r, UnixSeconds now,
+             std::function<void(PollReport)> done, Guard guard, PollReport report) {
+    parsers::FetchInfo info{.url = r.effective_url.empty() ? state.current_url : r.effective_url,
+                            .content_type = r.content_type};
+    Result<parsers::Feed> parsed = parsers::ParseFeed(r.body, info);
+    std::vector<Article> articles;
+    if (!parsed) {
+      MarkFailed(&state, "parse error: " + parsed.error().message());
+    } else {
+      state.outcome = FetchOutcome::kOk;
+      state.last_error.clear();
+      state.consecutive_failures = 0;
+      state.last_success = now;
+      state.etag = r.etag;
+      state.last_modified = r.last_modified;
+      if (parsed->title) state.title = *parsed->title;
+      state.warning_count = static_cast<uint32_t>(parsed->warnings.size());
+      state.last_warning = parsed->warnings.empty() ? "" : parsed->warnings.front();
+      int64_t hint = parsed->ttl_seconds;
+      if (r.max_age) hint = std::max<int64_t>(hint, r.max_age->count());
+      state.hint_seconds = hint;
+      articles = parsers::Normalise(*parsed, state.url, now);
+      for (Article& a : articles) {
+        for (const std::string& t : feed.tags) a.categories.push_back(t);
+      }
+    }
+    Store(feed, std::move(state), std::move(articles), std::move(done), std::move(guard),
+          std::move(report));
+  }
+
+  // On the storage thread: one atomic batch, then back to the io thread.
+  // The next attempt is decided here so that it is written with the rest.
+  void Store(const config::FeedConfig& feed, FeedState state, std::vector<Article> articles,
+             std::function<void(PollReport)> done, Guard guard, PollReport report) {
+    asio::post(store_thread_, [this, interval = feed.interval, state = std::move(state),
+                               articles = std::move(articles), done = std::move(done),
+                               guard = std::move(guard), report = std::move(report)]() mutable {
+      std::uniform_real_distribution<double> jitter(0.0, 1.0);
+      state.next_attempt = NextAttempt(state, interval, clock_.NowSeconds(), fetch_, jitter(rng_));
+      Result<storage::IngestPlan> plan = store_.Plan(state, std::move(articles));
+      Status s = plan ? store_.Apply(*plan) : plan.error();
+      if (s.ok()) {
+        report.new_articles = plan->new_count();
+        report.updated_articles = plan->updated_count();
+        report.duplicate_articles = plan->duplicate_count();
+        report.state = std::move(plan->feed);
+      } else {
+        // Nothing of this poll was written; the next poll fetches again
+        // (its ETag was not stored either).
+        report.state = std::move(state);
+        MarkFailed(&report.state, "store: " + s.message());
+        report.state.etag.clear();
+        report.state.last_modified.clear();
+        report.state.next_attempt =
+            NextAttempt(report.state, interval, clock_.NowSeconds(), fetch_, jitter(rng_));
+      }
+      asio::post(io_, [done = std::move(done), report = std::move(report),
+                       guard = std::move(guard)]() mutable { done(std::move(report)); });
+    });
+  }
+
+  const config::FetchConfig fetch_;
+  std::mt19937_64 rng_;  // store thread only
+  asio::io_context& io_;
+  Fetcher& fetcher_;
+  storage::Store& store_;
+  const Clock& clock_;
+  asio::thread_pool parse_pool_;
+  asio::thread_pool store_thread_;
+};
+
+Pipeline::Pipeline(asio::io_context& io, Fetcher& fetcher, storage::Store& store,
+                   const Clock& clock, const config::FetchConfig& fetch, unsigned parse_threads)
+    : impl_(std::make_unique<Impl>(io, fetcher, store, clock, fetch, parse_threads)) {}
+Pipeline::~Pipeline() = default;
+void Pipeline::AsyncPoll(const config::FeedConfig& feed, FeedState state,
+                         std::function<void(PollReport)> done) {
+  impl_->AsyncPoll(feed, std::move(state), std::move(done));
+}
+void Pipeline::Drain() { impl_->Drain(); }
+
+}  // namespace assay::daemon

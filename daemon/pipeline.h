@@ -1,0 +1,67 @@
+// The spine, wired: fetch → parse → normalise → (tag) → store for one feed.
+// Reading pipeline.cc shows the whole flow; the stages themselves know
+// nothing of each other.
+//
+// Threads: AsyncPoll() is called on the io_context thread and its handler
+// runs there. Transfers run on the io_context (Fetcher); parsing and
+// normalising run on a small CPU pool; Plan/Apply run on one dedicated
+// storage thread (the store's single writer). Each poll holds a work guard
+// on the io_context until its handler has run, so io_context::run() does
+// not return while a poll is still being written.
+#ifndef ASSAY_DAEMON_PIPELINE_H_
+#define ASSAY_DAEMON_PIPELINE_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+
+#include "config/config.h"
+#include "core/article.h"
+#include "core/time.h"
+#include "daemon/fetcher.h"
+#include "storage/store.h"
+
+namespace assay::daemon {
+
+// What one poll of one feed did.
+struct PollReport {
+  FeedState state;  // as stored after the poll (outcome, errors, counts)
+  size_t new_articles = 0;
+  size_t updated_articles = 0;
+  size_t duplicate_articles = 0;
+  size_t body_bytes = 0;
+  bool cancelled = false;  // shutdown: nothing was recorded
+};
+
+class Pipeline {
+ public:
+  // `store`, `fetcher`, `io` and `clock` must outlive the Pipeline.
+  // `parse_threads` = 0 picks the number of cores.
+  // `fetch` gives the scheduling limits for each feed's next attempt, which
+  // is written in the same batch as the poll's result.
+  Pipeline(boost::asio::io_context& io, Fetcher& fetcher, storage::Store& store,
+           const Clock& clock, const config::FetchConfig& fetch, unsigned parse_threads = 0);
+  ~Pipeline();  // finishes queued parse and store work, then joins
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Polls `feed` once, starting from its stored `state`, records the result
+  // (articles and feed state, in one batch on success), and calls `done`.
+  // The handler always runs, with cancelled = true on shutdown.
+  void AsyncPoll(const config::FeedConfig& feed, FeedState state,
+                 std::function<void(PollReport)> done);
+
+  // Waits for queued parse and store work to finish (used on shutdown,
+  // after the fetcher has been shut down).
+  void Drain();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace assay::daemon
+
+#endif  // ASSAY_DAEMON_PIPELINE_H_

@@ -1,0 +1,236 @@
+#include "daemon/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <queue>
+
+#include "daemon/fetcher.h"
+#include "daemon/pipeline.h"
+#include "daemon/scheduler.h"
+#include "storage/store.h"
+
+namespace assay::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+}  // namespace
+
+std::string PollSummary::ToString() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "polled %zu feeds in %.2f s: %zu ok, %zu not modified, %zu failed; "
+                "articles: %zu new, %zu updated, %zu duplicate",
+                feeds_ok + feeds_not_modified + feeds_failed,
+                static_cast<double>(elapsed.count()) / 1000.0, feeds_ok, feeds_not_modified,
+                feeds_failed, articles_new, articles_updated, articles_duplicate);
+  std::string out = buf;
+  for (const auto& f : failures) out += "\n  failed: " + f;
+  return out;
+}
+
+class Service::Impl {
+ public:
+  Impl(config::Config config, const Clock& clock)
+      : config_(std::move(config)), clock_(clock), timer_(io_), signals_(io_) {}
+
+  ~Impl() {
+    pipeline_.reset();  // joins its workers before the store closes
+    fetcher_.reset();
+  }
+
+  Status Open() {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(config_.store_path).parent_path(), ec);
+    if (ec) return IOError("cannot create the directory of store " + config_.store_path + ": " + ec.message());
+    Result<std::unique_ptr<storage::Store>> store = storage::Store::Open(config_.store_path, {});
+    if (!store) return store.error();
+    store_ = std::move(*store);
+    for (const config::FeedConfig& f : config_.feeds) {
+      Result<std::optional<FeedState>> stored = store_->GetFeed(f.url);
+      if (!stored) return stored.error();
+      FeedState state;
+      if (stored->has_value()) {
+        state = std::move(**stored);
+      } else {
+        state.url = f.url;
+        state.current_url = f.url;
+      }
+      const bool changed = !stored->has_value() || state.name != f.name;
+      state.name = f.name;
+      if (changed) ASSAY_RETURN_IF_ERROR(store_->PutFeed(state));
+      feeds_[f.url] = Feed{f, std::move(state)};
+    }
+    fetcher_ = std::make_unique<Fetcher>(io_, config_.fetch);
+    pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch);
+    spdlog::info("store={} feeds={} opened", config_.store_path, feeds_.size());
+    return Status::Ok();
+  }
+
+  Result<PollSummary> RunOnce() {
+    const auto start = std::chrono::steady_clock::now();
+    PollSummary summary;
+    size_t outstanding = feeds_.size();
+    for (auto& [url, feed] : feeds_) {
+      pipeline_->AsyncPoll(feed.config, feed.state, [this, &summary, &outstanding](PollReport r) {
+        Record(r, &summary);
+        if (--outstanding == 0) io_.stop();
+      });
+    }
+    if (outstanding > 0) {
+      WatchSignals();
+      io_.run();
+    }
+    signals_.cancel();
+    summary.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (stopping_) return Unavailable("interrupted");
+    return summary;
+  }
+
+  Status Run() {
+    WatchSignals();
+    const UnixSeconds now = clock_.NowSeconds();
+    for (auto& [url, feed] : feeds_) {
+      // A restart keeps each feed's schedule; due and new feeds go now.
+      const UnixSeconds when =
+          feed.state.next_attempt && *feed.state.next_attempt > now ? *feed.state.next_attempt : now;
+      due_.push({when, url});
+    }
+    ArmTimer();
+    io_.run();
+    return Status::Ok();
+  }
+
+  void Stop() {
+    asio::post(io_, [this] { BeginStop(); });
+  }
+
+ private:
+  struct Feed {
+    config::FeedConfig config;
+    FeedState state;
+    bool in_flight = false;
+  };
+  using Due = std::pair<UnixSeconds, std::string>;
+
+  void WatchSignals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.async_wait([this](error_code ec, int signo) {
+      if (ec == asio::error::operation_aborted) return;
+      spdlog::info("signal={} stopping", signo == SIGINT ? "SIGINT" : "SIGTERM");
+      BeginStop();
+    });
+  }
+
+  // Stops scheduling and cancels transfers; polls being parsed or written
+  // finish, and io_context::run() returns once their handlers have run.
+  void BeginStop() {
+    if (stopping_) return;
+    stopping_ = true;
+    timer_.cancel();
+    signals_.cancel();
+    fetcher_->Shutdown();
+  }
+
+  void Record(const PollReport& r, PollSummary* summary) {
+    if (r.cancelled) return;
+    switch (r.state.outcome) {
+      case FetchOutcome::kOk: ++summary->feeds_ok; break;
+      case FetchOutcome::kNotModified: ++summary->feeds_not_modified; break;
+      default:
+        ++summary->feeds_failed;
+        summary->failures.push_back(r.state.url + ": " + r.state.last_error);
+        break;
+    }
+    summary->articles_new += r.new_articles;
+    summary->articles_updated += r.updated_articles;
+    summary->articles_duplicate += r.duplicate_articles;
+    summary->body_bytes += r.body_bytes;
+    auto it = feeds_.find(r.state.url);
+    if (it != feeds_.end()) it->second.state = r.state;
+    Log(r);
+  }
+
+  static void Log(const PollReport& r) {
+    const FeedState& s = r.state;
+    if (s.outcome == FetchOutcome::kFailed) {
+      spdlog::warn("feed={} url={} status={} error=\"{}\" failures={}", s.url, s.current_url,
+                   s.http_status, s.last_error, s.consecutive_failures);
+    } else {
+      spdlog::info("feed={} status={} outcome={} new={} updated={} duplicate={}", s.url,
+                   s.http_status, FetchOutcomeName(s.outcome), r.new_articles,
+                   r.updated_articles, r.duplicate_articles);
+    }
+  }
+
+  void ArmTimer() {
+    if (stopping_ || due_.empty()) return;
+    const UnixSeconds now = clock_.NowSeconds();
+    const auto wait = due_.top().first > now ? due_.top().first - now : std::chrono::seconds(0);
+    timer_.expires_after(wait);
+    timer_.async_wait([this](error_code ec) {
+      if (ec == asio::error::operation_aborted || stopping_) return;
+      StartDue();
+      ArmTimer();
+    });
+  }
+
+  void StartDue() {
+    const UnixSeconds now = clock_.NowSeconds();
+    while (!due_.empty() && due_.top().first <= now) {
+      const std::string url = due_.top().second;
+      due_.pop();
+      auto it = feeds_.find(url);
+      if (it == feeds_.end() || it->second.in_flight) continue;
+      it->second.in_flight = true;
+      pipeline_->AsyncPoll(it->second.config, it->second.state, [this](PollReport r) {
+        auto f = feeds_.find(r.state.url);
+        if (f == feeds_.end()) return;
+        f->second.in_flight = false;
+        if (r.cancelled) return;
+        PollSummary ignored;
+        Record(r, &ignored);
+        Schedule(f->second);
+      });
+    }
+  }
+
+  void Schedule(Feed& feed) {
+    const UnixSeconds next = feed.state.next_attempt.value_or(clock_.NowSeconds());
+    const bool earliest = due_.empty() || next < due_.top().first;
+    due_.push({next, feed.state.url});
+    if (earliest) ArmTimer();
+  }
+
+  config::Config config_;
+  const Clock& clock_;
+  asio::io_context io_;
+  asio::steady_timer timer_;
+  asio::signal_set signals_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Fetcher> fetcher_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::map<std::string, Feed> feeds_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  bool stopping_ = false;
+};
+
+Service::Service(config::Config config, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+Service::~Service() = default;
+Status Service::Open() { return impl_->Open(); }
+Result<PollSummary> Service::RunOnce() { return impl_->RunOnce(); }
+Status Service::Run() { return impl_->Run(); }
+void Service::Stop() { impl_->Stop(); }
+
+}  // namespace assay::daemon

@@ -1,0 +1,65 @@
+// The daemon's main job: opens the store, registers the configured feeds,
+// schedules and runs polls on one io_context, and stops cleanly.
+//
+// Threads: Run()/RunOnce() run the io_context on the calling thread; Stop()
+// may be called from any thread (it posts to the loop).
+#ifndef ASSAY_DAEMON_SERVICE_H_
+#define ASSAY_DAEMON_SERVICE_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/status.h"
+#include "core/time.h"
+
+namespace assay::daemon {
+
+// What a pass over the feeds did; `assayd --once` prints it.
+struct PollSummary {
+  size_t feeds_ok = 0;
+  size_t feeds_not_modified = 0;
+  size_t feeds_failed = 0;
+  size_t articles_new = 0;
+  size_t articles_updated = 0;
+  size_t articles_duplicate = 0;
+  size_t body_bytes = 0;
+  std::chrono::milliseconds elapsed{0};
+  std::vector<std::string> failures;  // "URL: error", one per failed feed
+
+  std::string ToString() const;
+};
+
+class Service {
+ public:
+  // `clock` must outlive the Service.
+  Service(config::Config config, const Clock& clock);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Opens the store and registers the configured feeds. Fails (writing
+  // nothing) when the store cannot be opened.
+  Status Open();
+
+  // Polls every configured feed once, whatever its schedule, waits for all
+  // and returns what happened.
+  Result<PollSummary> RunOnce();
+
+  // Polls feeds on their schedules until Stop() or SIGTERM/SIGINT: then
+  // stops scheduling, cancels transfers, finishes writes and returns.
+  Status Run();
+
+  // Thread-safe; idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace assay::daemon
+
+#endif  // ASSAY_DAEMON_SERVICE_H_

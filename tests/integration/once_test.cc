@@ -1,0 +1,114 @@
+// assayd --once, as a user runs it, over the news corpus served on
+// 127.0.0.1: every distinct item stored once; a second run stores nothing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "storage/store.h"
+#include "tests/integration/feed_server.h"
+#include "tests/testing/run_command.h"
+#include "tests/testing/temp_dir.h"
+
+namespace assay {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kFeedsDir = std::string(ASSAY_SHARED_DIR) + "/corpus/news/feeds";
+
+std::string Assayd() { return std::string(ASSAY_BINARY_DIR) + "/daemon/assayd"; }
+std::string Assay() { return std::string(ASSAY_BINARY_DIR) + "/cli/assay"; }
+
+// Distinct <guid>s over every file: the number of distinct items.
+size_t DistinctItems(const std::vector<std::string>& files) {
+  std::set<std::string> guids;
+  const std::regex guid("<guid[^>]*>([^<]+)</guid>");
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::sregex_iterator it(text.begin(), text.end(), guid), end; it != end; ++it) {
+      guids.insert((*it)[1]);
+    }
+  }
+  return guids.size();
+}
+
+size_t NewArticles(const std::string& summary) {
+  std::smatch m;
+  if (!std::regex_search(summary, m, std::regex("articles: (\\d+) new"))) return SIZE_MAX;
+  return std::stoul(m[1]);
+}
+
+TEST(OnceTest, CorpusIsStoredOnceAndASecondRunAddsNothing) {
+  if (!fs::is_directory(kFeedsDir)) GTEST_SKIP() << kFeedsDir << " is absent (../shared not beside the checkout)";
+  testing::TempDir dir;
+  testing::FeedServer server(kFeedsDir);
+  ASSERT_TRUE(server.ok());
+  std::vector<std::string> files;
+  std::ofstream cfg(dir / "assay.yaml");
+  cfg << "store: {path: " << (dir / "store") << "}\nfetch: {allow_private_networks: true}\nfeeds:\n";
+  for (const auto& e : fs::directory_iterator(kFeedsDir)) {
+    if (e.path().extension() != ".xml") continue;
+    files.push_back(e.path().string());
+    cfg << "  - " << server.Url("/files/" + e.path().filename().string()) << "\n";
+  }
+  cfg.close();
+  const size_t distinct = DistinctItems(files);
+  ASSERT_GT(distinct, 200u);
+
+  const std::string cmd = Assayd() + " --once --log-level error --config " + (dir / "assay.yaml") + " 2>&1";
+  testing::CommandResult first = testing::RunCommand(cmd);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_EQ(NewArticles(first.output), distinct) << first.output;
+  EXPECT_NE(first.output.find(std::to_string(files.size()) + " ok, 0 not modified, 0 failed"),
+            std::string::npos)
+      << first.output;
+
+  testing::CommandResult second = testing::RunCommand(cmd);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(NewArticles(second.output), 0u) << second.output;
+  EXPECT_NE(second.output.find("0 ok, " + std::to_string(files.size()) + " not modified"), std::string::npos)
+      << second.output;
+
+  auto store = storage::Store::Open(dir / "store", {.create_if_missing = false});
+  ASSERT_TRUE(store) << store.error().ToString();
+  EXPECT_EQ((*store)->Counts().articles, distinct);
+  EXPECT_EQ((*store)->Counts().feeds, files.size());
+}
+
+TEST(OnceTest, InvalidConfigExitsNonZeroWithFileLineAndWritesNothing) {
+  testing::TempDir dir;
+  std::ofstream(dir / "bad.yaml") << "store: {path: " << (dir / "store") << "}\nfeeds:\n  - url: gopher://x.example/\n";
+  testing::CommandResult r = testing::RunCommand(Assayd() + " --once --config " + (dir / "bad.yaml") + " 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(dir / "bad.yaml:3:10: 'feeds[0].url': bad URL"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "store"));
+}
+
+TEST(OnceTest, FeedsCommandShowsStateReadOnly) {
+  testing::TempDir dir;
+  testing::FeedServer server;
+  ASSERT_TRUE(server.ok());
+  std::ofstream(dir / "assay.yaml") << "store: {path: " << (dir / "store") << "}\n"
+                                    << "fetch: {allow_private_networks: true}\nfeeds:\n"
+                                    << "  - " << server.Url("/feed.xml?items=2") << "\n"
+                                    << "  - " << server.Url("/status/404") << "\n";
+  testing::CommandResult once =
+      testing::RunCommand(Assayd() + " --once --log-level error --config " + (dir / "assay.yaml") + " 2>&1");
+  ASSERT_EQ(once.exit_code, 0) << once.output;
+  testing::CommandResult feeds =
+      testing::RunCommand(Assay() + " feeds --format json --config " + (dir / "assay.yaml") + " 2>&1");
+  ASSERT_EQ(feeds.exit_code, 0) << feeds.output;
+  EXPECT_NE(feeds.output.find("\"status\": \"ok\""), std::string::npos) << feeds.output;
+  EXPECT_NE(feeds.output.find("\"last_error\": \"HTTP 404 Not Found\""), std::string::npos) << feeds.output;
+  EXPECT_NE(feeds.output.find("\"articles\": 2"), std::string::npos) << feeds.output;
+  testing::CommandResult missing = testing::RunCommand(Assay() + " feeds --store " + (dir / "nope") + " 2>&1");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find(dir / "nope"), std::string::npos) << missing.output;
+}
+
+}  // namespace
+}  // namespace assay

@@ -130,7 +130,11 @@ class Loader {
  public:
   void LoadSource(const PackSource& src);
   void AddProblem(SourceLoc loc, std::string subject, std::string message) {
-    problems_.push_back({std::move(loc), std::move(subject), std::move(message)});
+    PackProblem p;
+    p.loc = std::move(loc);
+    p.subject = std::move(subject);
+    p.message = std::move(message);
+    problems_.push_back(std::move(p));
   }
   Result<RulePack> Finish(std::vector<PackProblem>* problems);
 
@@ -890,7 +894,11 @@ Result<RulePack> LoadRulePackFromSources(const std::vector<PackSource>& sources,
 Result<RulePack> LoadRulePack(const std::vector<std::string>& paths,
                               std::vector<PackProblem>* problems) {
   if (paths.empty()) {
-    if (problems) problems->push_back({{}, "", "no rule pack files given"});
+    if (problems) {
+      PackProblem p;
+      p.message = "no rule pack files given";
+      problems->push_back(std::move(p));
+    }
     return InvalidArgument("no rule pack files given");
   }
   std::vector<PackSource> sources;
@@ -898,7 +906,10 @@ Result<RulePack> LoadRulePack(const std::vector<std::string>& paths,
   for (const std::string& path : paths) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      read_problems.push_back({{path, 0, 0}, "", "cannot open file"});
+      PackProblem p;
+      p.loc.file = path;
+      p.message = "cannot open file";
+      read_problems.push_back(std::move(p));
       continue;
     }
     std::ostringstream ss;

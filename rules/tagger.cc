@@ -4,6 +4,7 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -116,6 +117,7 @@ struct Tagger::Impl {
   std::vector<int> tag_order;  // dependencies first
   std::vector<CompiledEntity> entities;
   std::vector<int> entities_of_kind[kEntityKindCount];
+  std::vector<std::vector<int>> entities_of_atom;  // atom -> entities with it as a form
   std::optional<Node> report_when[kEntityKindCount];
   mutable std::atomic<uint64_t> articles{0};
   mutable std::atomic<uint64_t> set_fallbacks{0};
@@ -138,8 +140,6 @@ class Scan {
     text_[1] = a.summary;
     text_[2] = a.content;
     matched_.assign(impl.atoms.size(), 0);
-    span_done_.assign(impl.atoms.size() * kFieldCount, false);
-    spans_.resize(impl.atoms.size() * kFieldCount);
     entity_fields_.assign(impl.entities.size(), 0);
     tag_present_.assign(impl.tags.size(), false);
     rule_fired_.assign(impl.rules.size(), false);
@@ -171,8 +171,12 @@ class Scan {
   const Tagger::Impl& impl_;
   std::string_view text_[kFieldCount];
   std::vector<FieldMask> matched_;  // atom -> fields where it matched
-  mutable std::vector<bool> span_done_;
-  mutable std::vector<std::vector<Span>> spans_;  // atom * kFieldCount + field
+  std::vector<int> hit_atoms_;      // atoms with a non-zero matched_
+  // (atom * kFieldCount + field, spans) for the few atoms whose positions
+  // were needed; a short list beats a table sized for every atom. A deque,
+  // because callers hold references to earlier entries while adding more.
+  mutable std::deque<std::pair<size_t, std::vector<Span>>> spans_;
+  FieldMask kind_fields_[kEntityKindCount] = {0, 0, 0};
   mutable std::vector<size_t> word_starts_[kFieldCount];
   mutable bool words_done_[kFieldCount] = {false, false, false};
   std::vector<FieldMask> entity_fields_;
@@ -195,19 +199,28 @@ void Scan::ScanFields() {
       // only safe answer is to run the field's patterns one by one.
       impl_.set_fallbacks.fetch_add(1, std::memory_order_relaxed);
       for (int atom : fs.atoms) {
-        if (RE2::PartialMatch(piece, *impl_.atoms[atom].re)) matched_[atom] |= bit;
+        if (RE2::PartialMatch(piece, *impl_.atoms[atom].re)) {
+          if (matched_[atom] == 0) hit_atoms_.push_back(atom);
+          matched_[atom] |= bit;
+        }
       }
       continue;
     }
-    for (int idx : hits) matched_[fs.atoms[idx]] |= bit;
+    for (int idx : hits) {
+      int atom = fs.atoms[idx];
+      if (matched_[atom] == 0) hit_atoms_.push_back(atom);
+      matched_[atom] |= bit;
+    }
   }
 }
 
 const std::vector<Span>& Scan::Spans(int atom, int field) const {
   size_t key = static_cast<size_t>(atom) * kFieldCount + static_cast<size_t>(field);
-  if (span_done_[key]) return spans_[key];
-  span_done_[key] = true;
-  std::vector<Span>& out = spans_[key];
+  for (const auto& [k, spans] : spans_) {
+    if (k == key) return spans;
+  }
+  spans_.emplace_back(key, std::vector<Span>());
+  std::vector<Span>& out = spans_.back().second;
   if (!(matched_[atom] & FieldBit(static_cast<Field>(field)))) return out;
   const RE2& re = *impl_.atoms[atom].re;
   re2::StringPiece text(text_[field].data(), text_[field].size());
@@ -279,12 +292,18 @@ bool Scan::EntityInField(int e, int field) const {
 }
 
 void Scan::FindEntities() {
-  for (size_t e = 0; e < impl_.entities.size(); ++e) {
+  // Only entities with a matched form can be present.
+  std::vector<int> candidates;
+  for (int atom : hit_atoms_) {
+    for (int e : impl_.entities_of_atom[atom]) candidates.push_back(e);
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  for (int e : candidates) {
     for (int f = 0; f < kFieldCount; ++f) {
-      if (EntityInField(static_cast<int>(e), f)) {
-        entity_fields_[e] |= FieldBit(static_cast<Field>(f));
-      }
+      if (EntityInField(e, f)) entity_fields_[e] |= FieldBit(static_cast<Field>(f));
     }
+    kind_fields_[static_cast<int>(impl_.entities[e].entity->kind)] |= entity_fields_[e];
   }
 }
 
@@ -329,10 +348,7 @@ bool Scan::Eval(const Node& n) const {
       return tag_present_[n.tag];
     case Condition::Kind::kEntity:
       if (n.entity >= 0) return (entity_fields_[n.entity] & n.fields) != 0;
-      for (int e : impl_.entities_of_kind[n.entity_kind]) {
-        if (entity_fields_[e] & n.fields) return true;
-      }
-      return false;
+      return (kind_fields_[n.entity_kind] & n.fields) != 0;
     case Condition::Kind::kAll:
       for (const Node& c : n.children) {
         if (!Eval(c)) return false;
@@ -426,6 +442,19 @@ void Scan::ExplainEntity(int e, std::vector<Match>* out) const {
 
 }  // namespace
 
+namespace {
+
+// 0 for a bit test, 1 for a group of bit tests, 2 for anything that
+// extracts spans.
+int Cost(const Node& n) {
+  if (n.kind == Condition::Kind::kNear) return 2;
+  int cost = 0;
+  for (const Node& c : n.children) cost = std::max(cost, Cost(c) == 2 ? 2 : 1);
+  return cost;
+}
+
+}  // namespace
+
 Status Tagger::Impl::AddPattern(const Pattern& p, const std::string& subject,
                                 PatternRef* out) {
   std::string regex = p.CompiledRegex();
@@ -500,6 +529,11 @@ Status Tagger::Impl::CompileNode(
         ASSAY_RETURN_IF_ERROR(
             CompileNode(child, subject, tag_ids, entity_ids, &out->children.back()));
       }
+      // Groups short-circuit, so cheap tests go first: a proximity test
+      // runs patterns one by one and is worth doing only when everything
+      // else in its group already holds. Order never changes the result.
+      std::stable_sort(out->children.begin(), out->children.end(),
+                       [](const Node& a, const Node& b) { return Cost(a) < Cost(b); });
       return Status::Ok();
   }
 }
@@ -595,6 +629,14 @@ Result<std::shared_ptr<const Tagger>> Tagger::Compile(const RulePack& pack,
     }
   }
 
+  // Every atom is known now (rules add atoms after entities).
+  impl->entities_of_atom.resize(impl->atoms.size());
+  for (size_t e = 0; e < impl->entities.size(); ++e) {
+    for (const PatternRef& f : impl->entities[e].forms) {
+      std::vector<int>& v = impl->entities_of_atom[f.atom];
+      if (v.empty() || v.back() != static_cast<int>(e)) v.push_back(static_cast<int>(e));
+    }
+  }
   for (int f = 0; f < kFieldCount; ++f) {
     FieldSet& fs = impl->sets[f];
     const FieldMask bit = FieldBit(static_cast<Field>(f));

@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -280,7 +281,7 @@ void LoadFetch(const YAML::Node& node, Config* cfg, Problems* problems) {
   CheckKeys(node, "fetch",
             {"concurrency", "per_host_concurrency", "connect_timeout", "timeout",
              "low_speed_bytes", "low_speed_time", "max_body", "max_redirects", "user_agent",
-             "allow_private_networks", "default_interval", "min_interval", "max_backoff"},
+             "allow_private_networks", "allow_networks", "default_interval", "min_interval", "max_backoff"},
             problems);
   FetchConfig& f = cfg->fetch;
   int64_t v = 0;
@@ -325,6 +326,22 @@ void LoadFetch(const YAML::Node& node, Config* cfg, Problems* problems) {
     GetBool(node["allow_private_networks"], "fetch.allow_private_networks",
             &f.allow_private_networks, problems);
   }
+  if (const YAML::Node nets = node["allow_networks"]) {
+    if (!nets.IsSequence()) {
+      problems->Add(nets.Mark(), "'fetch.allow_networks' must be a list of address ranges");
+    } else {
+      for (const auto& n : nets) {
+        std::string text;
+        if (!GetString(n, "fetch.allow_networks[]", &text, problems)) continue;
+        Result<NetworkRange> range = ParseNetworkRange(text);
+        if (!range) {
+          problems->Add(n.Mark(), "'fetch.allow_networks': " + range.error().message());
+        } else {
+          f.allow_networks.push_back(std::move(*range));
+        }
+      }
+    }
+  }
   if (f.timeout.count() <= 0) problems->Add(node.Mark(), "'fetch.timeout' must be positive");
   if (f.min_interval < std::chrono::seconds(1)) {
     problems->Add(node.Mark(), "'fetch.min_interval' must be at least 1s");
@@ -332,6 +349,33 @@ void LoadFetch(const YAML::Node& node, Config* cfg, Problems* problems) {
 }
 
 }  // namespace
+
+Result<NetworkRange> ParseNetworkRange(std::string_view text) {
+  NetworkRange r;
+  r.text = std::string(text);
+  const size_t slash = text.find('/');
+  const std::string addr(text.substr(0, slash));
+  if (inet_pton(AF_INET, addr.c_str(), r.address.data()) == 1) {
+    r.family = AF_INET;
+    r.prefix_length = 32;
+  } else if (inet_pton(AF_INET6, addr.c_str(), r.address.data()) == 1) {
+    r.family = AF_INET6;
+    r.prefix_length = 128;
+  } else {
+    return InvalidArgument("bad address range '" + r.text + "' (expected e.g. 10.0.0.0/8 or fd00::/8)");
+  }
+  if (slash != std::string_view::npos) {
+    const std::string len(text.substr(slash + 1));
+    char* end = nullptr;
+    const long v = std::strtol(len.c_str(), &end, 10);
+    if (len.empty() || *end != '\0' || v < 0 || v > r.prefix_length) {
+      return InvalidArgument("bad prefix length in '" + r.text + "' (0 to " +
+                             std::to_string(r.prefix_length) + ")");
+    }
+    r.prefix_length = static_cast<int>(v);
+  }
+  return r;
+}
 
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   if (text.empty()) return InvalidArgument("empty duration");

@@ -13,6 +13,7 @@
 #ifndef ASSAY_CONFIG_CONFIG_H_
 #define ASSAY_CONFIG_CONFIG_H_
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -31,6 +32,17 @@ struct FeedConfig {
   std::vector<std::string> tags;     // extra tags given to every article
   std::string origin;                // "file:line" where it was declared
 };
+
+// An address range such as 127.0.0.1/32 or fd00::/8.
+struct NetworkRange {
+  int family = 0;  // AF_INET or AF_INET6
+  std::array<uint8_t, 16> address{};  // network byte order; 4 bytes for AF_INET
+  int prefix_length = 0;
+  std::string text;  // as written
+};
+
+// Parses "a.b.c.d/len", "v6::/len", or a bare address (a /32 or /128).
+Result<NetworkRange> ParseNetworkRange(std::string_view text);
 
 struct FetchConfig {
   // Transfers in flight at once. 64 keeps a single thread busy without
@@ -51,6 +63,9 @@ struct FetchConfig {
   // Feeds resolving to loopback, private, link-local or unspecified
   // addresses are refused unless this is set.
   bool allow_private_networks = false;
+  // Non-public ranges allowed even when allow_private_networks is off, for
+  // an intranet feed server: every other private address stays refused.
+  std::vector<NetworkRange> allow_networks;
   std::chrono::seconds default_interval{15 * 60};
   std::chrono::seconds min_interval{60};
   std::chrono::seconds max_backoff{24 * 3600};

@@ -313,7 +313,8 @@ class Fetcher::Impl {
   static curl_socket_t OpenSocketCallback(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
     auto* t = static_cast<Transfer*>(clientp);
     if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
-    if (IsForbiddenAddress(&address->addr)) {
+    if (IsForbiddenAddress(&address->addr) &&
+        !IsInRanges(&address->addr, t->impl->options_.allow_networks)) {
       t->forbidden_address = AddressToString(&address->addr);
       return CURL_SOCKET_BAD;
     }
@@ -451,7 +452,8 @@ class Fetcher::Impl {
     } else if (!t.forbidden_address.empty()) {
       r.error = FetchError::kForbiddenAddress;
       r.error_message = "refused to connect to " + t.forbidden_address +
-                        ": private, loopback or link-local address (fetch.allow_private_networks is off)";
+                        ": private, loopback or link-local address (fetch.allow_private_networks is off"
+                        " and fetch.allow_networks does not list it)";
     } else if (code == CURLE_OPERATION_TIMEDOUT) {
       r.error = FetchError::kTimeout;
       r.error_message = "timeout: " + detail;

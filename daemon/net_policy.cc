@@ -74,6 +74,41 @@ bool IsForbiddenAddress(const sockaddr* addr) {
   return true;
 }
 
+bool IsInRanges(const sockaddr* addr, const std::vector<config::NetworkRange>& ranges) {
+  if (addr == nullptr) return false;
+  int family = addr->sa_family;
+  uint8_t bytes[16] = {};
+  if (family == AF_INET) {
+    sockaddr_in in;
+    std::memcpy(&in, addr, sizeof in);
+    std::memcpy(bytes, &in.sin_addr, 4);
+  } else if (family == AF_INET6) {
+    sockaddr_in6 in6;
+    std::memcpy(&in6, addr, sizeof in6);
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(in6.sin6_addr.s6_addr, kMapped, 12) == 0) {
+      family = AF_INET;
+      std::memcpy(bytes, in6.sin6_addr.s6_addr + 12, 4);
+    } else {
+      std::memcpy(bytes, in6.sin6_addr.s6_addr, 16);
+    }
+  } else {
+    return false;
+  }
+  for (const config::NetworkRange& r : ranges) {
+    if (r.family != family) continue;
+    const int full = r.prefix_length / 8;
+    const int rest = r.prefix_length % 8;
+    if (std::memcmp(bytes, r.address.data(), static_cast<size_t>(full)) != 0) continue;
+    if (rest != 0) {
+      const uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+      if ((bytes[full] & mask) != (r.address[static_cast<size_t>(full)] & mask)) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
 std::string AddressToString(const sockaddr* addr) {
   char buf[INET6_ADDRSTRLEN] = "?";
   if (addr == nullptr) return buf;

@@ -12,6 +12,9 @@
 #include <sys/socket.h>
 
 #include <string>
+#include <vector>
+
+#include "config/config.h"
 
 namespace assay::daemon {
 
@@ -20,6 +23,10 @@ namespace assay::daemon {
 // IPv4-mapped, IPv4-compatible and NAT64 forms of them. Unknown families are
 // forbidden.
 bool IsForbiddenAddress(const sockaddr* addr);
+
+// True when `addr` lies in one of `ranges`. An IPv4-mapped IPv6 address is
+// matched as the IPv4 address it carries.
+bool IsInRanges(const sockaddr* addr, const std::vector<config::NetworkRange>& ranges);
 
 // "127.0.0.2" or "::1": the address alone, for error messages.
 std::string AddressToString(const sockaddr* addr);

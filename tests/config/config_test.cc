@@ -81,6 +81,8 @@ TEST(ConfigTest, EveryProblemNamesFileLineAndColumn) {
       {"feeds: [\n", "c.yaml:"},
       {"logging: {level: loud}\n", "'logging.level' must be one of"},
       {"feeds:\n  - name: no url\n", "c.yaml:2:5: 'feeds[0].url' is required"},
+      {"fetch:\n  allow_networks: [10.0.0.0/33]\n", "c.yaml:2:20: 'fetch.allow_networks': bad prefix length in '10.0.0.0/33'"},
+      {"fetch:\n  allow_networks: [intranet]\n", "bad address range 'intranet'"},
   };
   for (const Case& c : cases) {
     Result<Config> r = ParseConfig(c.text, "c.yaml");
@@ -104,6 +106,22 @@ TEST(ConfigTest, UnreadableFileIsAnError) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("/nonexistent/assay.yaml: cannot read config file"),
             std::string::npos);
+}
+
+TEST(ConfigTest, ParsesNetworkRanges) {
+  Result<NetworkRange> v4 = ParseNetworkRange("10.20.0.0/16");
+  ASSERT_TRUE(v4) << v4.error().message();
+  EXPECT_EQ(v4->prefix_length, 16);
+  EXPECT_EQ(v4->address[0], 10);
+  EXPECT_EQ(v4->address[1], 20);
+  Result<NetworkRange> host = ParseNetworkRange("127.0.0.1");
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->prefix_length, 32);
+  Result<NetworkRange> v6 = ParseNetworkRange("fd00::/8");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->prefix_length, 8);
+  EXPECT_FALSE(ParseNetworkRange("fd00::/129"));
+  EXPECT_FALSE(ParseNetworkRange("10.0.0.0/"));
 }
 
 TEST(ConfigTest, ParsesDurationsAndSizes) {

@@ -38,6 +38,33 @@ TEST(NetPolicyTest, AllowsPublicAddresses) {
   }
 }
 
+bool InRanges(const char* text, const std::vector<std::string>& ranges) {
+  std::vector<config::NetworkRange> parsed;
+  for (const auto& r : ranges) parsed.push_back(*config::ParseNetworkRange(r));
+  sockaddr_in6 in6{};
+  sockaddr_in in{};
+  if (inet_pton(AF_INET, text, &in.sin_addr) == 1) {
+    in.sin_family = AF_INET;
+    return IsInRanges(reinterpret_cast<sockaddr*>(&in), parsed);
+  }
+  EXPECT_EQ(inet_pton(AF_INET6, text, &in6.sin6_addr), 1) << text;
+  in6.sin6_family = AF_INET6;
+  return IsInRanges(reinterpret_cast<sockaddr*>(&in6), parsed);
+}
+
+TEST(NetPolicyTest, AllowedRangesMatchByPrefix) {
+  EXPECT_TRUE(InRanges("127.0.0.1", {"127.0.0.1/32"}));
+  EXPECT_FALSE(InRanges("127.0.0.2", {"127.0.0.1/32"}));
+  EXPECT_TRUE(InRanges("10.20.30.40", {"10.20.0.0/16"}));
+  EXPECT_FALSE(InRanges("10.21.0.1", {"10.20.0.0/16"}));
+  EXPECT_TRUE(InRanges("10.20.30.40", {"10.16.0.0/12"}));
+  EXPECT_TRUE(InRanges("::ffff:127.0.0.1", {"127.0.0.1"}));
+  EXPECT_FALSE(InRanges("::ffff:127.0.0.2", {"127.0.0.1"}));
+  EXPECT_TRUE(InRanges("fd12::1", {"fd00::/8"}));
+  EXPECT_FALSE(InRanges("fe80::1", {"fd00::/8"}));
+  EXPECT_FALSE(InRanges("10.0.0.1", {}));
+}
+
 TEST(NetPolicyTest, UnknownFamilyIsForbidden) {
   sockaddr sa{};
   sa.sa_family = AF_UNIX;

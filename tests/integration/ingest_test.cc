@@ -256,5 +256,68 @@ TEST_F(IngestTest, PrivateAddressIsRefusedUnlessAllowed) {
   EXPECT_EQ(store_->Counts().articles, 0u);
 }
 
+TEST_F(IngestTest, RedirectToAPrivateAddressIsRefusedAtConnectTime) {
+  // A second server on 127.0.0.2 that must never see the feed request.
+  testing::FeedServer forbidden("", "127.0.0.2");
+  ASSERT_TRUE(forbidden.ok());
+  fetch_.allow_private_networks = false;
+  fetch_.allow_networks = {*config::ParseNetworkRange("127.0.0.1/32")};
+  Reopen();
+  const std::string url = server_.Url("/redirect?to=" + forbidden.Url("/feed.xml"));
+  PollReport r = Poll(url);
+  EXPECT_EQ(r.state.outcome, FetchOutcome::kFailed);
+  EXPECT_NE(r.state.last_error.find("refused to connect to 127.0.0.2"), std::string::npos)
+      << r.state.last_error;
+  // Disguised forms of the same address resolve to it and are refused too.
+  for (const char* disguise : {"2130706434", "0x7f000002", "0177.0.0.2", "127.2"}) {
+    const std::string target = "http://" + std::string(disguise) + ":" + forbidden.port() + "/feed.xml";
+    PollReport d = Poll(server_.Url("/redirect?to=" + target));
+    EXPECT_EQ(d.state.outcome, FetchOutcome::kFailed) << disguise;
+    EXPECT_NE(d.state.last_error.find("refused to connect to 127.0.0.2"), std::string::npos)
+        << disguise << ": " << d.state.last_error;
+  }
+  // Ask the forbidden server what it saw, with private networks allowed.
+  fetch_.allow_private_networks = true;
+  Reopen();
+  std::optional<daemon::FetchResult> hits;
+  daemon::FetchRequest req;
+  req.url = forbidden.Url("/hits");
+  fetcher_->AsyncFetch(req, [&](daemon::FetchResult h) { hits = h; });
+  io_.restart();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!hits && std::chrono::steady_clock::now() < deadline) io_.run_for(50ms);
+  ASSERT_TRUE(hits && hits->ok());
+  EXPECT_EQ(hits->body.find("/feed.xml"), std::string::npos) << hits->body;
+}
+
+TEST_F(IngestTest, RedirectLoopAndForeignSchemesAreRefused) {
+  for (const std::string& path :
+       {std::string("/loop"), std::string("/redirect?to=file:///etc/passwd"),
+        std::string("/redirect?to=ftp://127.0.0.1/feed"), std::string("/redirect?to=gopher://127.0.0.1/")}) {
+    PollReport r = Poll(server_.Url(path));
+    EXPECT_EQ(r.state.outcome, FetchOutcome::kFailed) << path;
+    EXPECT_NE(r.state.last_error.find("redirect refused"), std::string::npos)
+        << path << ": " << r.state.last_error;
+  }
+}
+
+TEST_F(IngestTest, RssTtlRaisesTheInterval) {
+  const std::string url = server_.Url("/ttl.xml");
+  const UnixSeconds before = SystemClock::Get().NowSeconds();
+  PollReport r = Poll(url);
+  ASSERT_EQ(r.state.outcome, FetchOutcome::kOk) << r.state.last_error;
+  EXPECT_EQ(r.state.hint_seconds, 120 * 60);
+  ASSERT_TRUE(r.state.next_attempt);
+  EXPECT_GE(*r.state.next_attempt - before, std::chrono::seconds(120 * 60));
+}
+
+TEST_F(IngestTest, ItemsRepeatedAcrossFeedsAreStoredOnce) {
+  ASSERT_EQ(Poll(server_.Url("/feed.xml?items=3")).new_articles, 3u);
+  PollReport other = Poll(server_.Url("/gzip.xml?items=5"));
+  EXPECT_EQ(other.new_articles, 2u);
+  EXPECT_EQ(other.duplicate_articles, 3u);
+  EXPECT_EQ(store_->Counts().articles, 5u);
+}
+
 }  // namespace
 }  // namespace assay

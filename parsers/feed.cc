@@ -413,11 +413,18 @@ class XmlFeedBuilder {
     }
   }
 
+  // The base for relative links: xml:base or the fetch URL, else the
+  // feed's own (absolute) link once the document has given it.
+  std::string_view BaseFor(const std::string& base) const {
+    if (!base.empty() || !feed_->link) return base;
+    return *feed_->link;
+  }
+
   void HandleLink(const XmlToken& tok, Role owner, const std::string& base) {
     std::string href = AttrText(tok, "href");
     if (href.empty()) return;
     std::string rel = LowerTrim(AttrText(tok, "rel"));
-    std::string url = CleanText(ResolveUrl(base, CleanText(href)), limits_.max_field_bytes);
+    std::string url = CleanText(ResolveUrl(BaseFor(base), CleanText(href)), limits_.max_field_bytes);
     if (rel.empty() || rel == "alternate") {
       std::optional<std::string>& link = owner == Role::kFeed ? feed_->link : entry_.link;
       if (!link) link = url;
@@ -491,7 +498,7 @@ class XmlFeedBuilder {
         std::string url = AttrText(tok, "url");
         if (!url.empty()) {
           entry_.enclosures.push_back(
-              {CleanText(ResolveUrl(base, CleanText(url)), limits_.max_field_bytes),
+              {CleanText(ResolveUrl(BaseFor(base), CleanText(url)), limits_.max_field_bytes),
                CleanText(AttrText(tok, "type"), 256),
                ParseLength(AttrText(tok, "length"))});
         }
@@ -610,7 +617,7 @@ class XmlFeedBuilder {
         break;
       case Field::kLink:
         if (!v.empty()) {
-          std::string url = CleanText(ResolveUrl(cap_.base, v), limits_.max_field_bytes);
+          std::string url = CleanText(ResolveUrl(BaseFor(cap_.base), v), limits_.max_field_bytes);
           std::optional<std::string>& slot = feed ? feed_->link : entry_.link;
           if (!slot) slot = url;
         }
@@ -619,7 +626,7 @@ class XmlFeedBuilder {
         if (!v.empty()) {
           entry_.id = v;
           entry_.id_is_permalink = cap_.guid_permalink;
-          guid_link_ = cap_.guid_permalink ? ResolveUrl(cap_.base, v) : "";
+          guid_link_ = cap_.guid_permalink ? ResolveUrl(BaseFor(cap_.base), v) : "";
         }
         break;
       case Field::kUpdated:

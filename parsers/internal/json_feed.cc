@@ -101,6 +101,8 @@ Status ParseJsonFeed(std::string_view doc, const FetchInfo& info,
   if (auto fu = Text(root, "feed_url", max)) base = ResolveUrl(base, *fu);
   feed->title = Text(root, "title", max);
   feed->link = Url(root, "home_page_url", base, max);
+  // Without a fetch URL or feed_url, items resolve against the home page.
+  if (base.empty() && feed->link) base = *feed->link;
   feed->subtitle = Text(root, "description", max);
   feed->language = Text(root, "language", 64);
   feed->author = Author(root, max);

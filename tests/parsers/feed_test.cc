@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/time.h"
@@ -410,6 +413,44 @@ TEST(HostileInputTest, RandomBytesNeverCrashAndStayClean) {
     Result<Feed> r = ParseFeed(body, {});
     if (r) ExpectCleanStrings(*r);
   }
+}
+
+TEST(HostileInputTest, EveryPrefixOfAFeedParsesOrFailsCleanly) {
+  const std::string doc = R"(<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>T &amp; t</title><link>http://x.example/</link>
+<item><title>One &eacute;</title><link>/1</link><guid>g1</guid>
+<description><![CDATA[<p>Hello <b>world</b> &amp; more</p>]]></description>
+<pubDate>Tue, 14 May 2024 09:12:00 +0000</pubDate><dc:creator>A (a@x)</dc:creator>
+<enclosure url="/a.mp3" length="12" type="audio/mpeg"/></item>
+</channel></rss>)";
+  for (size_t n = 0; n <= doc.size(); ++n) {
+    Result<Feed> r = ParseFeed(std::string_view(doc).substr(0, n), {.url = "http://x.example/f", .content_type = ""});
+    if (r) ExpectCleanStrings(*r);
+  }
+}
+
+// Every document of the shared conformance corpus parses without crashing
+// and yields clean strings (the checker itself runs as parsers_conformance).
+TEST(ConformanceCorpusTest, EveryCaseYieldsCleanStrings) {
+  std::filesystem::path dir =
+      std::filesystem::path(ASSAY_SHARED_DIR) / "conformance" / "feeds";
+  if (!std::filesystem::is_directory(dir)) {
+    GTEST_SKIP() << "shared conformance corpus not found at " << dir;
+  }
+  int parsed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string ext = entry.path().extension().string();
+    if (ext != ".xml" && ext != ".json") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Result<Feed> r = ParseFeed(ss.str(), {});
+    ASSERT_TRUE(r.has_value()) << entry.path() << ": " << r.status().ToString();
+    ExpectCleanStrings(*r);
+    ++parsed;
+  }
+  EXPECT_GT(parsed, 100);
 }
 
 }  // namespace

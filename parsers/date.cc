@@ -248,8 +248,22 @@ std::optional<UnixSeconds> ParseTokens(std::string_view text) {
   }
   Parts p;
   bool have_clock = false, have_zone = false;
+  int meridiem = 0;  // +1 p.m., -1 a.m.
   for (size_t k = 0; k < tokens.size(); ++k) {
     std::string_view t = tokens[k];
+    // A trailing comment, as in "+0000 (UTC)".
+    if (t.front() == '(' && have_clock) break;
+    if (have_clock && meridiem == 0) {
+      std::string l = Lower(t);
+      if (l == "am" || l == "a.m.") {
+        meridiem = -1;
+        continue;
+      }
+      if (l == "pm" || l == "p.m.") {
+        meridiem = 1;
+        continue;
+      }
+    }
     if (AllDigits(t)) {
       if (t.size() <= 2 && p.day < 0) {
         p.day = ToInt(t);
@@ -289,6 +303,11 @@ std::optional<UnixSeconds> ParseTokens(std::string_view text) {
     return std::nullopt;
   }
   if (p.year < 0 || p.month < 0 || p.day < 0) return std::nullopt;
+  if (meridiem != 0) {
+    if (p.hour < 1 || p.hour > 12) return std::nullopt;
+    if (meridiem > 0 && p.hour != 12) p.hour += 12;
+    if (meridiem < 0 && p.hour == 12) p.hour = 0;
+  }
   return Build(p);
 }
 

@@ -38,7 +38,7 @@ using internal::XmlTokenKind;
 
 enum class Ns : uint8_t {
   kNone, kRss, kRss090, kAtom10, kAtom03, kRdf, kDc, kDcTerms, kContent,
-  kXhtml, kXml, kOther
+  kXhtml, kXml, kItunes, kOther
 };
 
 Ns NsFromUri(std::string_view uri) {
@@ -59,6 +59,7 @@ Ns NsFromUri(std::string_view uri) {
       {"http://purl.org/rss/1.0/modules/content/", Ns::kContent},
       {"http://www.w3.org/1999/xhtml", Ns::kXhtml},
       {"http://www.w3.org/XML/1998/namespace", Ns::kXml},
+      {"http://www.itunes.com/dtds/podcast-1.0.dtd", Ns::kItunes},
   };
   for (const Known& k : kKnown) {
     if (k.uri == uri) return k.ns;
@@ -89,6 +90,7 @@ Ns NsFromPrefix(std::string_view prefix) {
   if (prefix == "rdf") return Ns::kRdf;
   if (prefix == "xhtml") return Ns::kXhtml;
   if (prefix == "xml") return Ns::kXml;
+  if (prefix == "itunes") return Ns::kItunes;
   return Ns::kOther;
 }
 
@@ -363,6 +365,10 @@ class XmlFeedBuilder {
       if (!feed && is("encoded")) return {Field::kContent, TextMode::kHtml};
       return {};
     }
+    if (ns == Ns::kItunes) {
+      if (is("author")) return {Field::kAuthor};
+      return {};
+    }
     if (ns == Ns::kXhtml) {
       if (!feed && is("body")) return {Field::kContent, TextMode::kHtml};
       return {};
@@ -426,8 +432,17 @@ class XmlFeedBuilder {
     std::string rel = LowerTrim(AttrText(tok, "rel"));
     std::string url = CleanText(ResolveUrl(BaseFor(base), CleanText(href)), limits_.max_field_bytes);
     if (rel.empty() || rel == "alternate") {
-      std::optional<std::string>& link = owner == Role::kFeed ? feed_->link : entry_.link;
-      if (!link) link = url;
+      // The first alternate wins, except that an HTML page beats another
+      // representation (an alternate Atom or JSON document).
+      std::string type = LowerTrim(AttrText(tok, "type"));
+      bool html = type.empty() || type == "text/html" || type == "application/xhtml+xml";
+      bool feed_level = owner == Role::kFeed;
+      std::optional<std::string>& link = feed_level ? feed_->link : entry_.link;
+      bool& link_html = feed_level ? feed_link_html_ : entry_link_html_;
+      if (!link || (html && !link_html)) {
+        link = url;
+        link_html = html;
+      }
     } else if (rel == "enclosure" && owner == Role::kEntry) {
       entry_.enclosures.push_back({url, CleanText(AttrText(tok, "type"), 256),
                                    ParseLength(AttrText(tok, "length"))});
@@ -512,7 +527,13 @@ class XmlFeedBuilder {
         BeginCapture(tok, parent, spec, base);
       }
     }
+    if (role == Role::kFeed && root_lang_.empty()) {
+      if (std::string lang = AttrText(tok, "lang"); !lang.empty()) {
+        root_lang_ = CleanText(lang, 64);
+      }
+    }
     if (role == Role::kEntry) {
+      entry_link_html_ = false;
       entry_ = Entry();
       guid_link_.clear();
       if (family_ == Family::kRss) {
@@ -703,6 +724,8 @@ class XmlFeedBuilder {
   bool root_closed_ = false;
   bool capturing_ = false;
   bool items_capped_ = false;
+  bool feed_link_html_ = false;
+  bool entry_link_html_ = false;
   Capture cap_;
   Entry entry_;
   Person person_;

@@ -50,7 +50,10 @@ INSTANTIATE_TEST_SUITE_P(
         DateCase{"Sun Jan  4 16:29:06 2004", "2004-01-04T16:29:06Z"},
         DateCase{"Sun Jul 15 01:16:00 +0000 2012", "2012-07-15T01:16:00Z"},
         DateCase{"Thu Aug 30 2012 17:26:16 +0200", "2012-08-30T15:26:16Z"},
-        DateCase{"Κυρ, 11 Ιούλ 2004 12:00:00 EST", "2004-07-11T17:00:00Z"}));
+        DateCase{"Κυρ, 11 Ιούλ 2004 12:00:00 EST", "2004-07-11T17:00:00Z"},
+        DateCase{"Tue, 14 May 2024 09:12:00 +0000 (UTC)", "2024-05-14T09:12:00Z"},
+        DateCase{"Sun, 16 Dec 2012 1:47:32 PM GMT", "2012-12-16T13:47:32Z"},
+        DateCase{"Sun, 16 Dec 2012 12:05 AM GMT", "2012-12-16T00:05:00Z"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Iso8601, ParseDateTest,

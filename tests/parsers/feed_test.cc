@@ -185,6 +185,16 @@ TEST(ParseFeedTest, ReadsAtom10) {
   EXPECT_EQ(FormatRfc3339(*e.published), "2003-12-13T12:29:29Z");
 }
 
+TEST(ParseFeedTest, PrefersHtmlAlternateLink) {
+  Feed f = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"><entry>
+    <link rel="alternate" type="application/atom+xml" href="http://x/e.atom"/>
+    <link rel="alternate" type="text/html" href="http://x/e.html"/>
+    <link rel="alternate" type="text/html" href="http://x/other.html"/>
+  </entry></feed>)");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].link, "http://x/e.html");
+}
+
 TEST(ParseFeedTest, ReadsAtom03WithBase64) {
   Feed f = MustParse(R"(<feed version="0.3" xmlns="http://purl.org/atom/ns#">
   <tagline mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</tagline>

@@ -16,6 +16,8 @@
 
 #include "cli/commands.h"
 #include "core/article.h"
+#include "parsers/feed.h"
+#include "parsers/normalize.h"
 #include "rules/rule_pack.h"
 #include "rules/tagger.h"
 
@@ -130,9 +132,27 @@ int RunTest(const RulesArgs& args) {
   const bool colour = isatty(STDOUT_FILENO) == 1;
   std::cout << "pack:      " << (*tagger)->pack_version() << "\n";
   if (!args.file.empty()) {
-    std::cerr << "assay rules test: --file needs the feed parser, which this build "
-                 "does not have yet\n";
-    return 2;
+    std::ifstream in(args.file, std::ios::binary);
+    if (!in) {
+      std::cerr << "assay rules test: cannot open " << args.file << "\n";
+      return 2;
+    }
+    std::ostringstream body;
+    body << in.rdbuf();
+    parsers::FetchInfo info;
+    info.url = "file://" + args.file;
+    Result<parsers::Feed> feed = parsers::ParseFeed(body.str(), info);
+    if (!feed) {
+      std::cerr << args.file << ": " << feed.error().message() << "\n";
+      return 2;
+    }
+    std::vector<Article> articles = parsers::Normalise(*feed, info.url, UnixSeconds{});
+    for (size_t i = 0; i < articles.size(); ++i) {
+      std::cout << "\n--- " << (i + 1) << "/" << articles.size() << "  "
+                << (articles[i].guid.empty() ? articles[i].id : articles[i].guid) << "\n";
+      ShowResult(**tagger, articles[i], colour);
+    }
+    return 0;
   }
   if (args.title.empty() && args.summary.empty() && args.content.empty()) {
     std::cerr << "assay rules test: give --title/--summary/--content or --file\n";

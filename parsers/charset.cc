@@ -4,6 +4,7 @@
 #include <iconv.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "parsers/html.h"
@@ -127,6 +128,14 @@ bool RepairUtf8(std::string_view in, std::string* out) {
   size_t run = 0;
   bool repaired = false;
   while (i < in.size()) {
+    // ASCII eight bytes at a time.
+    while (i + 8 <= in.size()) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if (word & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= in.size()) break;
     if (p[i] < 0x80) {
       ++i;
       continue;

@@ -41,15 +41,17 @@ bool ReadText(const json& obj, const char* key, bool required, std::string* out,
   return true;
 }
 
-json ResultToJson(const std::string& id, const rules::TagResult& r) {
-  json out = {{"id", id},
+// Keys in the documented order: id, tags, minerals, countries, blocs, score,
+// severity, matches.
+nlohmann::ordered_json ResultToJson(const std::string& id, const rules::TagResult& r) {
+  nlohmann::ordered_json out = {{"id", id},
               {"tags", r.tags},
               {"minerals", r.minerals},
               {"countries", r.countries},
               {"blocs", r.blocs},
               {"score", r.score},
               {"severity", std::string(rules::SeverityName(r.severity))}};
-  json matches = json::array();
+  nlohmann::ordered_json matches = nlohmann::ordered_json::array();
   for (const rules::Match& m : r.matches) {
     matches.push_back({{"rule", m.rule},
                        {"pattern", m.pattern},
@@ -99,7 +101,7 @@ int RunTag(const TagArgs& args) {
     }
     rules::TagResult r = (*tagger)->Tag(article, options);
     std::cout << ResultToJson(article.id, r).dump(-1, ' ', false,
-                                                  json::error_handler_t::replace)
+                                                  nlohmann::ordered_json::error_handler_t::replace)
               << "\n";
   }
   std::cout.flush();

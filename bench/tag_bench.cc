@@ -31,8 +31,8 @@ namespace {
 using assay::Article;
 namespace rules = assay::rules;
 
-// Most of a real feed is not about minerals: two sentences in three come
-// from the plain vocabulary below.
+// Most of a real feed is not about minerals: two titles in three and three
+// summary sentences in four come from the plain vocabulary below.
 const char* const kPlain[] = {
     "The city council approved a new budget for schools and road repairs",
     "Shares of the retailer rose after strong holiday sales",
@@ -90,7 +90,7 @@ std::vector<Article> Generate(size_t target_bytes, size_t* total_bytes) {
                 Pick(kObjects, rng);
     }
     while (a.summary.size() < 320) {
-      if (std::uniform_int_distribution<int>(0, 2)(rng) != 0) {
+      if (std::uniform_int_distribution<int>(0, 3)(rng) != 0) {
         a.summary += std::string(Pick(kPlain, rng)) + ". ";
       } else {
         a.summary += std::string(Pick(kSubjects, rng)) + " " + Pick(kVerbs, rng) + " " +

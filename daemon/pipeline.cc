@@ -5,7 +5,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <mutex>
 #include <random>
+#include <unordered_map>
 #include <thread>
 
 #include "daemon/scheduler.h"
@@ -45,8 +47,10 @@ void MarkFailed(FeedState* state, std::string error) {
 class Pipeline::Impl {
  public:
   Impl(asio::io_context& io, Fetcher& fetcher, storage::Store& store, const Clock& clock,
-       const config::FetchConfig& fetch, unsigned parse_threads)
+       const config::FetchConfig& fetch, std::shared_ptr<const rules::Tagger> tagger,
+       unsigned parse_threads)
       : fetch_(fetch),
+        tagger_(std::move(tagger)),
         rng_(std::random_device{}()),
         io_(io),
         fetcher_(fetcher),
@@ -60,6 +64,11 @@ class Pipeline::Impl {
   void Drain() {
     parse_pool_.join();
     store_thread_.join();
+  }
+
+  void SetTagger(std::shared_ptr<const rules::Tagger> tagger) {
+    std::lock_guard lock(tagger_mu_);
+    tagger_ = std::move(tagger);
   }
 
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
@@ -76,6 +85,7 @@ class Pipeline::Impl {
 
  private:
   using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+  using Events = std::unordered_map<std::string, Event>;  // by article id
 
   // On the io thread: decide what the response means for the feed.
   void OnFetched(const config::FeedConfig& feed, FeedState state, FetchResult r,
@@ -120,7 +130,7 @@ class Pipeline::Impl {
       });
       return;
     }
-    Store(feed, std::move(state), {}, std::move(done), std::move(guard), std::move(report));
+    Store(feed, std::move(state), {}, {}, std::move(done), std::move(guard), std::move(report));
   }
 
   // On the parse pool: bytes → articles.
@@ -150,20 +160,67 @@ class Pipeline::Impl {
         for (const std::string& t : feed.tags) a.categories.push_back(t);
       }
     }
-    Store(feed, std::move(state), std::move(articles), std::move(done), std::move(guard),
-          std::move(report));
+    // Tagging is pure and the costliest stage after parsing, so it runs here
+    // on the CPU pool rather than on the single storage thread. Re-polled
+    // duplicates are tagged too and their results dropped by Store(); a
+    // conditional GET makes those rare.
+    Events events;
+    if (std::shared_ptr<const rules::Tagger> tagger = CurrentTagger()) {
+      for (const Article& a : articles) {
+        rules::TagResult t = tagger->Tag(a);
+        if (t.tags.empty()) continue;
+        events.emplace(a.id, ToEvent(std::move(t), tagger->pack_version()));
+      }
+    }
+    Store(feed, std::move(state), std::move(articles), std::move(events), std::move(done),
+          std::move(guard), std::move(report));
+  }
+
+  std::shared_ptr<const rules::Tagger> CurrentTagger() {
+    std::lock_guard lock(tagger_mu_);
+    return tagger_;
+  }
+
+  static Event ToEvent(rules::TagResult t, const std::string& pack_version) {
+    Event e;
+    e.tags = std::move(t.tags);
+    e.minerals = std::move(t.minerals);
+    e.countries = std::move(t.countries);
+    e.blocs = std::move(t.blocs);
+    e.score = t.score;
+    e.severity = std::string(rules::SeverityName(t.severity));
+    e.matches.reserve(t.matches.size());
+    for (rules::Match& m : t.matches) {
+      e.matches.push_back(EventMatch{std::move(m.rule), std::string(rules::FieldName(m.field)),
+                                     static_cast<uint32_t>(m.start), static_cast<uint32_t>(m.end),
+                                     std::move(m.text)});
+    }
+    e.pack_version = pack_version;
+    return e;
   }
 
   // On the storage thread: one atomic batch, then back to the io thread.
   // The next attempt is decided here so that it is written with the rest.
   void Store(const config::FeedConfig& feed, FeedState state, std::vector<Article> articles,
-             std::function<void(PollReport)> done, Guard guard, PollReport report) {
+             Events events, std::function<void(PollReport)> done, Guard guard, PollReport report) {
     asio::post(store_thread_, [this, interval = feed.interval, state = std::move(state),
-                               articles = std::move(articles), done = std::move(done),
-                               guard = std::move(guard), report = std::move(report)]() mutable {
+                               articles = std::move(articles), events = std::move(events),
+                               done = std::move(done), guard = std::move(guard),
+                               report = std::move(report)]() mutable {
       std::uniform_real_distribution<double> jitter(0.0, 1.0);
       state.next_attempt = NextAttempt(state, interval, clock_.NowSeconds(), fetch_, jitter(rng_));
       Result<storage::IngestPlan> plan = store_.Plan(state, std::move(articles));
+      if (plan) {
+        const UnixMicros now = clock_.Now();
+        for (storage::IngestItem& item : plan->items) {
+          if (item.change == storage::ArticleChange::kDuplicate) continue;
+          auto e = events.find(item.article.id);
+          if (e == events.end()) continue;
+          item.event = std::move(e->second);
+          item.event->time = now;  // kept from the earlier event on an update
+          ++report.events;
+        }
+      }
       Status s = plan ? store_.Apply(*plan) : plan.error();
       if (s.ok()) {
         report.new_articles = plan->new_count();
@@ -186,6 +243,8 @@ class Pipeline::Impl {
   }
 
   const config::FetchConfig fetch_;
+  std::mutex tagger_mu_;
+  std::shared_ptr<const rules::Tagger> tagger_;  // guarded by tagger_mu_
   std::mt19937_64 rng_;  // store thread only
   asio::io_context& io_;
   Fetcher& fetcher_;
@@ -196,8 +255,13 @@ class Pipeline::Impl {
 };
 
 Pipeline::Pipeline(asio::io_context& io, Fetcher& fetcher, storage::Store& store,
-                   const Clock& clock, const config::FetchConfig& fetch, unsigned parse_threads)
-    : impl_(std::make_unique<Impl>(io, fetcher, store, clock, fetch, parse_threads)) {}
+                   const Clock& clock, const config::FetchConfig& fetch,
+                   std::shared_ptr<const rules::Tagger> tagger, unsigned parse_threads)
+    : impl_(std::make_unique<Impl>(io, fetcher, store, clock, fetch, std::move(tagger),
+                                   parse_threads)) {}
+void Pipeline::SetTagger(std::shared_ptr<const rules::Tagger> tagger) {
+  impl_->SetTagger(std::move(tagger));
+}
 Pipeline::~Pipeline() = default;
 void Pipeline::AsyncPoll(const config::FeedConfig& feed, FeedState state,
                          std::function<void(PollReport)> done) {

@@ -21,6 +21,7 @@
 #include "core/article.h"
 #include "core/time.h"
 #include "daemon/fetcher.h"
+#include "rules/tagger.h"
 #include "storage/store.h"
 
 namespace assay::daemon {
@@ -31,6 +32,7 @@ struct PollReport {
   size_t new_articles = 0;
   size_t updated_articles = 0;
   size_t duplicate_articles = 0;
+  size_t events = 0;  // events written (new or replaced)
   size_t body_bytes = 0;
   bool cancelled = false;  // shutdown: nothing was recorded
 };
@@ -40,9 +42,12 @@ class Pipeline {
   // `store`, `fetcher`, `io` and `clock` must outlive the Pipeline.
   // `parse_threads` = 0 picks the number of cores.
   // `fetch` gives the scheduling limits for each feed's next attempt, which
-  // is written in the same batch as the poll's result.
+  // is written in the same batch as the poll's result. `tagger` tags every
+  // new and updated article; an article with tags gets an event in the
+  // same batch.
   Pipeline(boost::asio::io_context& io, Fetcher& fetcher, storage::Store& store,
-           const Clock& clock, const config::FetchConfig& fetch, unsigned parse_threads = 0);
+           const Clock& clock, const config::FetchConfig& fetch,
+           std::shared_ptr<const rules::Tagger> tagger, unsigned parse_threads = 0);
   ~Pipeline();  // finishes queued parse and store work, then joins
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -52,6 +57,10 @@ class Pipeline {
   // The handler always runs, with cancelled = true on shutdown.
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
                  std::function<void(PollReport)> done);
+
+  // Polls that start from now on tag with `tagger` (a rule-pack reload).
+  // Thread-safe.
+  void SetTagger(std::shared_ptr<const rules::Tagger> tagger);
 
   // Waits for queued parse and store work to finish (used on shutdown,
   // after the fetcher has been shut down).

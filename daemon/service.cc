@@ -14,6 +14,7 @@
 #include "daemon/fetcher.h"
 #include "daemon/pipeline.h"
 #include "daemon/scheduler.h"
+#include "rules/tagger.h"
 #include "storage/store.h"
 
 namespace assay::daemon {
@@ -28,10 +29,10 @@ std::string PollSummary::ToString() const {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "polled %zu feeds in %.2f s: %zu ok, %zu not modified, %zu failed; "
-                "articles: %zu new, %zu updated, %zu duplicate",
+                "articles: %zu new, %zu updated, %zu duplicate; events: %zu",
                 feeds_ok + feeds_not_modified + feeds_failed,
                 static_cast<double>(elapsed.count()) / 1000.0, feeds_ok, feeds_not_modified,
-                feeds_failed, articles_new, articles_updated, articles_duplicate);
+                feeds_failed, articles_new, articles_updated, articles_duplicate, events);
   std::string out = buf;
   for (const auto& f : failures) out += "\n  failed: " + f;
   return out;
@@ -48,6 +49,10 @@ class Service::Impl {
   }
 
   Status Open() {
+    // Rules first: a broken pack must stop the daemon before it touches the
+    // store.
+    Result<std::shared_ptr<const rules::Tagger>> tagger = rules::LoadTagger(config_.rules.packs);
+    if (!tagger) return tagger.error().WithContext("loading rule packs");
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(config_.store_path).parent_path(), ec);
     if (ec) return IOError("cannot create the directory of store " + config_.store_path + ": " + ec.message());
@@ -70,8 +75,9 @@ class Service::Impl {
       feeds_[f.url] = Feed{f, std::move(state)};
     }
     fetcher_ = std::make_unique<Fetcher>(io_, config_.fetch);
-    pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch);
-    spdlog::info("store={} feeds={} opened", config_.store_path, feeds_.size());
+    pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch, *tagger);
+    spdlog::info("store={} feeds={} rules={} opened", config_.store_path, feeds_.size(),
+                 (*tagger)->pack_version());
     return Status::Ok();
   }
 
@@ -155,6 +161,7 @@ class Service::Impl {
     summary->articles_new += r.new_articles;
     summary->articles_updated += r.updated_articles;
     summary->articles_duplicate += r.duplicate_articles;
+    summary->events += r.events;
     summary->body_bytes += r.body_bytes;
     auto it = feeds_.find(r.state.url);
     if (it != feeds_.end()) it->second.state = r.state;

@@ -25,6 +25,7 @@ struct PollSummary {
   size_t articles_new = 0;
   size_t articles_updated = 0;
   size_t articles_duplicate = 0;
+  size_t events = 0;
   size_t body_bytes = 0;
   std::chrono::milliseconds elapsed{0};
   std::vector<std::string> failures;  // "URL: error", one per failed feed

@@ -53,6 +53,8 @@ size_t IngestPlan::duplicate_count() const {
 namespace {
 
 using internal::ArticleTimeKey;
+using internal::DecodeEvent;
+using internal::EncodeEvent;
 using internal::DecodeArticle;
 using internal::DecodeFeedState;
 using internal::EncodeArticle;
@@ -108,6 +110,11 @@ rocksdb::DBOptions MakeDbOptions() {
   o.max_total_wal_size = kMaxTotalWalBytes;
   // Smooth write-back of large SST files instead of one burst at close.
   o.bytes_per_sync = 1u << 20;
+  // Every write goes through the WAL, so neither opening nor closing needs
+  // to flush memtables to new SST files: a restart (and every `assayd
+  // --once`) replays the WAL instead of paying a flush and its fsyncs.
+  o.avoid_flush_during_recovery = true;
+  o.avoid_flush_during_shutdown = true;
   // The info LOG is for post-mortems; a few files are enough.
   o.keep_log_file_num = 4;
   o.max_log_file_size = 8u << 20;
@@ -286,6 +293,7 @@ class RocksStore final : public Store {
     batch.Put(meta, internal::kSchemaVersionKey, Fixed32(kSchemaVersion)).PermitUncheckedError();
     batch.Put(meta, internal::kFeedCountKey, Fixed64(0)).PermitUncheckedError();
     batch.Put(meta, internal::kArticleCountKey, Fixed64(0)).PermitUncheckedError();
+    batch.Put(meta, internal::kEventCountKey, Fixed64(0)).PermitUncheckedError();
     rocksdb::WriteOptions wo;
     wo.sync = true;  // once per store; a lost version would make it "new" again
     return FromRocks(db_->Write(wo, &batch), "writing schema version of store " + path_);
@@ -298,8 +306,11 @@ class RocksStore final : public Store {
     Result<std::optional<uint64_t>> articles =
         ReadFixed64(db_.get(), meta, internal::kArticleCountKey);
     if (!articles) return articles.error().WithContext("store " + path_);
+    Result<std::optional<uint64_t>> events = ReadFixed64(db_.get(), meta, internal::kEventCountKey);
+    if (!events) return events.error().WithContext("store " + path_);
     feed_count_.store(feeds->value_or(0), std::memory_order_relaxed);
     article_count_.store(articles->value_or(0), std::memory_order_relaxed);
+    event_count_.store(events->value_or(0), std::memory_order_relaxed);
     return Status::Ok();
   }
 
@@ -371,7 +382,56 @@ class RocksStore final : public Store {
 
   StoreCounts Counts() const override {
     return StoreCounts{feed_count_.load(std::memory_order_relaxed),
-                       article_count_.load(std::memory_order_relaxed)};
+                       article_count_.load(std::memory_order_relaxed),
+                       event_count_.load(std::memory_order_relaxed)};
+  }
+
+  Result<std::vector<Event>> Events(const EventQuery& query) const override {
+    std::vector<Event> out;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[internal::kEvents]));
+    const std::string lo = query.since ? internal::EncodeTimeMicros(*query.since) : "";
+    const std::string hi = query.until ? internal::EncodeTimeMicros(*query.until) : "";
+    auto in_range = [&](std::string_view key) {
+      return (lo.empty() || key >= std::string_view(lo)) &&
+             (hi.empty() || key < std::string_view(hi));
+    };
+    if (query.newest_first) {
+      if (hi.empty()) {
+        it->SeekToLast();
+      } else {
+        it->SeekForPrev(hi);
+        if (it->Valid() && !in_range(it->key().ToStringView())) it->Prev();
+      }
+    } else {
+      lo.empty() ? it->SeekToFirst() : it->Seek(lo);
+    }
+    for (; it->Valid() && in_range(it->key().ToStringView()) &&
+           (query.limit == 0 || out.size() < query.limit);
+         query.newest_first ? it->Prev() : it->Next()) {
+      Result<Event> e = DecodeEventRecord(it->key().ToStringView(), it->value().ToStringView());
+      if (!e) return e.error();
+      out.push_back(std::move(*e));
+    }
+    ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "reading events of store " + path_));
+    return out;
+  }
+
+  Result<std::optional<Event>> GetEventForArticle(std::string_view article_id) const override {
+    std::string key;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[internal::kIndex],
+                                 internal::ArticleEventKey(article_id), &key);
+    if (s.IsNotFound()) return std::optional<Event>();
+    if (!s.ok()) return FromRocks(s, "reading the event of article " + std::string(article_id));
+    std::string value;
+    s = db_->Get(rocksdb::ReadOptions(), handles_[internal::kEvents], key, &value);
+    if (s.IsNotFound()) {
+      return Corruption("article " + std::string(article_id) + " points at a missing event");
+    }
+    if (!s.ok()) return FromRocks(s, "reading the event of article " + std::string(article_id));
+    Result<Event> e = DecodeEventRecord(key, value);
+    if (!e) return e.error();
+    return std::optional<Event>(std::move(*e));
   }
 
   Result<IngestPlan> Plan(const FeedState& feed, std::vector<Article> articles) override;
@@ -417,6 +477,18 @@ class RocksStore final : public Store {
     return article;
   }
 
+  static Result<Event> DecodeEventRecord(std::string_view key, std::string_view value) {
+    std::optional<internal::EventKey> k = internal::EventKey::Decode(key);
+    if (!k) return Corruption("events: malformed key of " + std::to_string(key.size()) + " bytes");
+    Result<Event> e = DecodeEvent(value);
+    if (!e) return e.error().WithContext("events[" + k->article_id + "]");
+    if (e->article_id != k->article_id) {
+      return Corruption("events[" + k->article_id + "]: record names article " + e->article_id);
+    }
+    e->time = k->time;
+    return e;
+  }
+
   // Reads the stored versions of `ids` (nullopt where absent) in one MultiGet.
   Result<std::vector<std::optional<Article>>> MultiGetArticles(
       const std::vector<std::string_view>& ids) const;
@@ -433,7 +505,25 @@ class RocksStore final : public Store {
   std::mutex write_mu_;
   std::atomic<uint64_t> feed_count_{0};
   std::atomic<uint64_t> article_count_{0};
+  std::atomic<uint64_t> event_count_{0};
 };
+
+// Every index entry of an event, in one place: writing and deleting an
+// event must produce the same list (checklist: IndexKind in keys.h,
+// FORMAT.md).
+std::vector<std::string> IndexEntries(const Event& e, std::string_view event_key) {
+  using internal::IndexKind;
+  using internal::IndexKey;
+  std::vector<std::string> out;
+  out.reserve(e.tags.size() + e.minerals.size() + e.countries.size() + e.blocs.size() + 2);
+  for (const auto& v : e.tags) out.push_back(IndexKey(IndexKind::kTag, v, event_key));
+  for (const auto& v : e.minerals) out.push_back(IndexKey(IndexKind::kMineral, v, event_key));
+  for (const auto& v : e.countries) out.push_back(IndexKey(IndexKind::kCountry, v, event_key));
+  for (const auto& v : e.blocs) out.push_back(IndexKey(IndexKind::kBloc, v, event_key));
+  out.push_back(IndexKey(IndexKind::kFeed, e.feed_url, event_key));
+  if (!e.story_id.empty()) out.push_back(IndexKey(IndexKind::kStory, e.story_id, event_key));
+  return out;
+}
 
 Result<std::vector<std::optional<Article>>> RocksStore::MultiGetArticles(
     const std::vector<std::string_view>& ids) const {
@@ -500,7 +590,7 @@ Result<IngestPlan> RocksStore::Plan(const FeedState& feed, std::vector<Article> 
     std::unordered_set<std::string> seen;
     for (Article& a : articles) {
       if (!seen.insert(a.id).second) continue;
-      plan.items.push_back(IngestItem{std::move(a), ArticleChange::kNew});
+      plan.items.push_back(IngestItem{std::move(a), ArticleChange::kNew, std::nullopt});
     }
   }
 
@@ -609,8 +699,11 @@ Status RocksStore::Apply(const IngestPlan& plan) {
     if (s.ok()) s = batch.Delete(cf, k);
   };
 
+  rocksdb::ColumnFamilyHandle* events_cf = handles_[internal::kEvents];
+  rocksdb::ColumnFamilyHandle* index_cf = handles_[internal::kIndex];
   put(handles_[internal::kFeeds], url, EncodeFeedState(plan.feed));
   uint64_t new_articles = 0;
+  int64_t event_delta = 0;
   for (size_t i = 0; i < writes.size(); ++i) {
     const IngestItem& item = *writes[i];
     const std::optional<Article>& old = (*stored)[i];
@@ -647,6 +740,46 @@ Status RocksStore::Apply(const IngestPlan& plan) {
           story);
     }
     put(time_cf, ArticleTimeKey::Encode(ToMicrosSaturated(a.fetched), a.id), "");
+
+    // The article's event: an update replaces the earlier one in place.
+    std::optional<std::string> old_key;
+    if (old) {
+      std::string key;
+      rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), index_cf, internal::ArticleEventKey(a.id), &key);
+      if (g.ok()) {
+        old_key = std::move(key);
+      } else if (!g.IsNotFound()) {
+        return FromRocks(g, "Apply: reading the event of article " + a.id);
+      }
+    }
+    if (old_key) {
+      std::string value;
+      rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), events_cf, *old_key, &value);
+      if (!g.ok() && !g.IsNotFound()) return FromRocks(g, "Apply: reading event of article " + a.id);
+      if (g.ok()) {
+        Result<Event> old_event = DecodeEventRecord(*old_key, value);
+        if (!old_event) return old_event.error();
+        for (const std::string& k : IndexEntries(*old_event, *old_key)) del(index_cf, k);
+      }
+      if (!item.event) {
+        del(events_cf, *old_key);
+        del(index_cf, internal::ArticleEventKey(a.id));
+        --event_delta;
+      }
+    }
+    if (item.event) {
+      Event e = *item.event;
+      e.article_id = a.id;
+      e.feed_url = a.feed_url;
+      e.story_id = a.story_id.empty() ? a.id : a.story_id;
+      const std::string key = old_key ? *old_key : internal::EventKey::Encode(e.time, a.id);
+      put(events_cf, key, EncodeEvent(e));
+      for (const std::string& k : IndexEntries(e, key)) put(index_cf, k, "");
+      if (!old_key) {
+        put(index_cf, internal::ArticleEventKey(a.id), key);
+        ++event_delta;
+      }
+    }
   }
   const uint64_t feeds = feed_count_.load(std::memory_order_relaxed) + (*feed_exists ? 0 : 1);
   const uint64_t total = article_count_.load(std::memory_order_relaxed) + new_articles;
@@ -654,12 +787,16 @@ Status RocksStore::Apply(const IngestPlan& plan) {
   if (new_articles > 0) {
     put(handles_[internal::kMeta], internal::kArticleCountKey, Fixed64(total));
   }
+  const uint64_t events =
+      static_cast<uint64_t>(static_cast<int64_t>(event_count_.load(std::memory_order_relaxed)) + event_delta);
+  if (event_delta != 0) put(handles_[internal::kMeta], internal::kEventCountKey, Fixed64(events));
   ASSAY_RETURN_IF_ERROR(FromRocks(s, "Apply: building batch for feed " + url));
   ASSAY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch),
                                   "Apply: writing " + std::to_string(writes.size()) +
                                       " articles of feed " + url + " to store " + path_));
   feed_count_.store(feeds, std::memory_order_relaxed);
   article_count_.store(total, std::memory_order_relaxed);
+  event_count_.store(events, std::memory_order_relaxed);
   return Status::Ok();
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/article.h"
+#include "core/event.h"
 #include "core/status.h"
 
 namespace assay::storage {
@@ -38,10 +39,11 @@ inline constexpr uint32_t kSchemaVersion = 1;
 // here would need more, narrower bands (storage/FORMAT.md, "stories").
 inline constexpr int kStoryMaxDistance = 3;
 
-// Story lookup reads at most this many stored articles per SimHash band. A
+// Story lookup reads at most this many stored articles per SimHash band. With
+// 16-bit bands a random hash shares a band with n/65536 stored articles, so a
 // band shared by more articles (for instance the hash of empty text) is a
 // degenerate fingerprint, not a story; the cap bounds the cost of an ingest.
-inline constexpr size_t kStoryMaxCandidatesPerBand = 1000;
+inline constexpr size_t kStoryMaxCandidatesPerBand = 64;
 
 struct StoreOptions {
   // Create the database and its column families when absent. The CLI opens
@@ -65,6 +67,11 @@ std::string_view ArticleChangeName(ArticleChange c);
 struct IngestItem {
   Article article;  // story_id filled in by Plan()
   ArticleChange change = ArticleChange::kNew;
+  // Set by the caller between Plan() and Apply() for a new or updated
+  // article that has tags. Apply() writes it with its index entries; for an
+  // updated article it replaces the article's earlier event in place (same
+  // key and time), or deletes it when the article no longer has an event.
+  std::optional<Event> event;
 };
 
 // One fetched feed's changes, prepared by Plan() and written whole by
@@ -81,6 +88,15 @@ struct IngestPlan {
 struct StoreCounts {
   uint64_t feeds = 0;
   uint64_t articles = 0;
+  uint64_t events = 0;
+};
+
+// A time-ordered read of the event log.
+struct EventQuery {
+  std::optional<UnixMicros> since;  // inclusive
+  std::optional<UnixMicros> until;  // exclusive
+  size_t limit = 100;               // 0 = no limit
+  bool newest_first = true;
 };
 
 class Store {
@@ -122,6 +138,10 @@ class Store {
   // Exact, from counters written in the same batches as the records; no I/O.
   virtual StoreCounts Counts() const = 0;
 
+  // --- events ---
+  virtual Result<std::vector<Event>> Events(const EventQuery& query) const = 0;
+  virtual Result<std::optional<Event>> GetEventForArticle(std::string_view article_id) const = 0;
+
   // --- ingest ---
   // Classifies each article against the store (new, updated, duplicate) and
   // assigns story ids: an article whose SimHash is within a few bits of a
@@ -132,8 +152,9 @@ class Store {
   // article id, Corruption for an unreadable stored record.
   virtual Result<IngestPlan> Plan(const FeedState& feed,
                                   std::vector<Article> articles) = 0;
-  // Writes the feed state, every new and updated article and their index
-  // entries in one atomic WriteBatch. Duplicates write nothing. Fails with
+  // Writes the feed state, every new and updated article, their events and
+  // all their index entries in one atomic WriteBatch. Duplicates write
+  // nothing. Fails with
   // FailedPrecondition, writing nothing, when the plan no longer matches the
   // store (a "new" article that is stored, an "updated" one that is not);
   // with IOError/Unavailable when RocksDB cannot write, also writing nothing.

@@ -1,5 +1,6 @@
 #include "storage/internal/coding.h"
 
+#include <cstring>
 #include <chrono>
 #include <utility>
 
@@ -354,6 +355,92 @@ Result<FeedState> DecodeFeedState(std::string_view value) {
   f.http_status = static_cast<long>(http_status);
   f.consecutive_failures = static_cast<uint32_t>(failures);
   return f;
+}
+
+namespace {
+
+void PutStrings(std::string* out, const std::vector<std::string>& v) {
+  PutVarint64(out, v.size());
+  for (const std::string& s : v) PutLengthPrefixed(out, s);
+}
+
+bool GetStrings(RecordDecoder* d, const char* field, std::vector<std::string>* v) {
+  Reader& r = d->reader();
+  uint64_t n = 0;
+  if (!d->Check(!d->failed() && r.GetCount(&n, 1), field)) return false;
+  v->resize(static_cast<size_t>(n));
+  for (std::string& s : *v) {
+    if (!d->Check(r.GetLengthPrefixed(&s), field)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeEvent(const Event& e) {
+  std::string out;
+  out.push_back(static_cast<char>(kEventRecordVersion));
+  PutLengthPrefixed(&out, e.article_id);
+  PutLengthPrefixed(&out, e.feed_url);
+  PutLengthPrefixed(&out, e.story_id);
+  PutStrings(&out, e.tags);
+  PutStrings(&out, e.minerals);
+  PutStrings(&out, e.countries);
+  PutStrings(&out, e.blocs);
+  uint64_t score_bits;
+  static_assert(sizeof score_bits == sizeof e.score);
+  std::memcpy(&score_bits, &e.score, sizeof score_bits);
+  PutFixed64(&out, score_bits);
+  PutLengthPrefixed(&out, e.severity);
+  PutVarint64(&out, e.matches.size());
+  for (const EventMatch& m : e.matches) {
+    PutLengthPrefixed(&out, m.rule);
+    PutLengthPrefixed(&out, m.field);
+    PutVarint64(&out, m.start);
+    PutVarint64(&out, m.end);
+    PutLengthPrefixed(&out, m.text);
+  }
+  PutLengthPrefixed(&out, e.pack_version);
+  return out;
+}
+
+Result<Event> DecodeEvent(std::string_view value) {
+  Reader version_reader(value);
+  if (Status s = CheckVersion("event", &version_reader, kEventRecordVersion); !s.ok()) {
+    return s;
+  }
+  RecordDecoder d("event", value.substr(1));
+  Reader& r = d.reader();
+  Event e;
+  d.Check(r.GetLengthPrefixed(&e.article_id), "article_id") &&
+      d.Check(r.GetLengthPrefixed(&e.feed_url), "feed_url") &&
+      d.Check(r.GetLengthPrefixed(&e.story_id), "story_id") &&
+      GetStrings(&d, "tags", &e.tags) && GetStrings(&d, "minerals", &e.minerals) &&
+      GetStrings(&d, "countries", &e.countries) && GetStrings(&d, "blocs", &e.blocs);
+  uint64_t score_bits = 0;
+  if (d.Check(!d.failed() && r.GetFixed64(&score_bits), "score")) {
+    std::memcpy(&e.score, &score_bits, sizeof score_bits);
+  }
+  d.Check(!d.failed() && r.GetLengthPrefixed(&e.severity), "severity");
+  uint64_t n = 0;
+  // Each match takes at least 3 length bytes and 2 offset bytes.
+  if (d.Check(!d.failed() && r.GetCount(&n, 5), "matches")) {
+    e.matches.resize(static_cast<size_t>(n));
+    for (EventMatch& m : e.matches) {
+      uint64_t start = 0, end = 0;
+      if (!d.Check(r.GetLengthPrefixed(&m.rule) && r.GetLengthPrefixed(&m.field) &&
+                       r.GetVarint64(&start) && r.GetVarint64(&end) && start <= end &&
+                       end <= UINT32_MAX && r.GetLengthPrefixed(&m.text),
+                   "matches")) {
+        break;
+      }
+      m.start = static_cast<uint32_t>(start);
+      m.end = static_cast<uint32_t>(end);
+    }
+  }
+  d.Check(!d.failed() && r.GetLengthPrefixed(&e.pack_version), "pack_version");
+  if (Status s = d.Finish(); !s.ok()) return s;
+  return e;
 }
 
 }  // namespace assay::storage::internal

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/article.h"
+#include "core/event.h"
 #include "core/status.h"
 
 namespace assay::storage::internal {
@@ -26,6 +27,7 @@ namespace assay::storage::internal {
 // kSchemaVersion only when old code must refuse the store.
 inline constexpr uint8_t kArticleRecordVersion = 1;
 inline constexpr uint8_t kFeedRecordVersion = 1;
+inline constexpr uint8_t kEventRecordVersion = 1;
 
 // --- primitives (append to *dst) ---
 void PutVarint64(std::string* dst, uint64_t v);
@@ -67,6 +69,9 @@ std::string EncodeArticle(const Article& a);
 Result<Article> DecodeArticle(std::string_view value);
 
 std::string EncodeFeedState(const FeedState& f);
+// The event's time is in its key, not in the value; Decode leaves it unset.
+std::string EncodeEvent(const Event& e);
+Result<Event> DecodeEvent(std::string_view value);
 Result<FeedState> DecodeFeedState(std::string_view value);
 
 }  // namespace assay::storage::internal

@@ -85,4 +85,48 @@ std::optional<StoryValue> StoryValue::Decode(std::string_view value) {
   return StoryValue{DecodeFixed64(value.data()), std::string(value.substr(8))};
 }
 
+std::string EventKey::Encode(UnixMicros time, std::string_view article_id) {
+  std::string key = EncodeTimeMicros(time);
+  key.append(article_id);
+  return key;
+}
+
+std::optional<EventKey> EventKey::Decode(std::string_view key) {
+  if (key.size() <= 8) return std::nullopt;
+  std::optional<UnixMicros> t = DecodeTimeMicros(key.substr(0, 8));
+  if (!t) return std::nullopt;
+  return EventKey{*t, std::string(key.substr(8))};
+}
+
+std::string IndexPrefix(IndexKind kind, std::string_view value) {
+  std::string p;
+  p.reserve(value.size() + 2);
+  p.push_back(static_cast<char>(kind));
+  p.append(value);
+  p.push_back('\0');
+  return p;
+}
+
+std::string IndexKey(IndexKind kind, std::string_view value, std::string_view event_key) {
+  std::string k = IndexPrefix(kind, value);
+  k.append(event_key);
+  return k;
+}
+
+std::optional<std::string_view> EventKeyOfIndexKey(std::string_view key) {
+  // Values never contain NUL (stored strings are control-free UTF-8), so the
+  // first NUL after the kind byte ends the value.
+  const size_t nul = key.find('\0', 1);
+  if (key.empty() || nul == std::string_view::npos || key.size() - nul - 1 <= 8) {
+    return std::nullopt;
+  }
+  return key.substr(nul + 1);
+}
+
+std::string ArticleEventKey(std::string_view article_id) {
+  std::string k = "a";
+  k.append(article_id);
+  return k;
+}
+
 }  // namespace assay::storage::internal

@@ -52,6 +52,7 @@ inline constexpr std::array<std::string_view, kFamilyCount> kAllFamilies = {
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 inline constexpr std::string_view kFeedCountKey = "count/feeds";
 inline constexpr std::string_view kArticleCountKey = "count/articles";
+inline constexpr std::string_view kEventCountKey = "count/events";
 
 // --- time ---
 // An instant as 8 bytes whose bytewise order is time order: microseconds
@@ -102,6 +103,35 @@ struct StoryValue {
   static std::string Encode(uint64_t simhash, std::string_view story_id);
   static std::optional<StoryValue> Decode(std::string_view value);
 };
+
+// --- events: time(event) + article id; value EventRecord ---
+struct EventKey {
+  UnixMicros time;
+  std::string article_id;
+  static std::string Encode(UnixMicros time, std::string_view article_id);
+  static std::optional<EventKey> Decode(std::string_view key);
+};
+
+// --- index: kind byte, value, 0x00, event key; value empty ---
+// Kinds: checklist, in sync with FORMAT.md and IndexEntries() in store.cc.
+enum class IndexKind : char {
+  kTag = 't',
+  kMineral = 'm',
+  kCountry = 'c',
+  kBloc = 'b',
+  kFeed = 'f',
+  kStory = 's',
+};
+// The prefix of every entry for (kind, value): scan it for all events with
+// that value, in time order.
+std::string IndexPrefix(IndexKind kind, std::string_view value);
+std::string IndexKey(IndexKind kind, std::string_view value, std::string_view event_key);
+// The event key at the end of an index key; nullopt if malformed.
+std::optional<std::string_view> EventKeyOfIndexKey(std::string_view key);
+
+// The article → event pointer, also in `index`: 'a', article id; value: the
+// event key. An article has at most one event.
+std::string ArticleEventKey(std::string_view article_id);
 
 }  // namespace assay::storage::internal
 

@@ -41,7 +41,13 @@ class IngestTest : public ::testing::Test {
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
     fetcher_ = std::make_unique<daemon::Fetcher>(io_, fetch_);
-    pipeline_ = std::make_unique<daemon::Pipeline>(io_, *fetcher_, *store_, SystemClock::Get(), fetch_);
+    if (!tagger_) {
+      auto tagger = rules::LoadTagger({});
+      ASSERT_TRUE(tagger) << tagger.error().ToString();
+      tagger_ = *tagger;
+    }
+    pipeline_ = std::make_unique<daemon::Pipeline>(io_, *fetcher_, *store_, SystemClock::Get(), fetch_,
+                                                   tagger_);
   }
 
   // Polls `url` once from its stored state and returns the report.
@@ -78,6 +84,7 @@ class IngestTest : public ::testing::Test {
   boost::asio::io_context io_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<daemon::Fetcher> fetcher_;
+  std::shared_ptr<const rules::Tagger> tagger_;
   std::unique_ptr<daemon::Pipeline> pipeline_;
 };
 

@@ -4,7 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <set>
 
 #include "storage/store.h"
@@ -77,6 +80,32 @@ TEST(OnceTest, CorpusIsStoredOnceAndASecondRunAddsNothing) {
   ASSERT_TRUE(store) << store.error().ToString();
   EXPECT_EQ((*store)->Counts().articles, distinct);
   EXPECT_EQ((*store)->Counts().feeds, files.size());
+
+  // One event per tagged item, with the tags `assay tag` gives that item.
+  const std::string dev = std::string(ASSAY_SHARED_DIR) + "/corpus/news/dev.jsonl";
+  testing::CommandResult tagged = testing::RunCommand(Assay() + " tag --jsonl --no-spans < " + dev);
+  ASSERT_EQ(tagged.exit_code, 0) << tagged.output.substr(0, 2000);
+  std::map<std::string, std::vector<std::string>> expected;  // item id -> tags
+  std::istringstream lines(tagged.output);
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    std::vector<std::string> tags = j["tags"].get<std::vector<std::string>>();
+    if (!tags.empty()) expected[j["id"].get<std::string>()] = tags;
+  }
+  ASSERT_GT(expected.size(), 100u);
+  storage::EventQuery all;
+  all.limit = 0;
+  auto events = (*store)->Events(all);
+  ASSERT_TRUE(events) << events.error().ToString();
+  std::map<std::string, std::vector<std::string>> got;
+  const std::regex item_id("/(n\\d+)$");
+  for (const Event& e : *events) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(e.article_id, m, item_id)) << e.article_id;
+    EXPECT_TRUE(got.emplace(m[1], e.tags).second) << "two events for " << m[1];
+  }
+  EXPECT_EQ((*store)->Counts().events, events->size());
+  EXPECT_EQ(got, expected);
 }
 
 TEST(OnceTest, InvalidConfigExitsNonZeroWithFileLineAndWritesNothing) {

@@ -32,6 +32,7 @@ using internal::ArticleTimeKey;
 using internal::HammingDistance;
 using internal::StoryKey;
 using internal::StoryValue;
+using testing::RawEntries;
 using testing::TempDir;
 using std::chrono::seconds;
 
@@ -68,33 +69,6 @@ uint64_t Flip(uint64_t h, const std::vector<int>& bits) {
 // --- raw RocksDB access, for checking index entries the API does not show.
 // The store must be closed (these open the directory themselves).
 
-std::vector<std::pair<std::string, std::string>> RawEntries(const std::string& path,
-                                                            std::string_view family) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::vector<std::string> names;
-  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const std::string& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descs, &handles, &raw);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  if (!s.ok()) return out;
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (rocksdb::ColumnFamilyHandle* h : handles) {
-    if (h->GetName() != family) continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      out.emplace_back(it->key().ToString(), it->value().ToString());
-    }
-    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
-  }
-  for (rocksdb::ColumnFamilyHandle* h : handles) {
-    EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  }
-  return out;
-}
 
 void RawPut(const std::string& path, std::string_view family, const std::string& key,
             const std::string& value) {
@@ -651,7 +625,7 @@ class ModelStore {
     std::map<std::string, Article> state = articles_;
     for (Article& a : in) {
       if (!seen.insert(a.id).second) continue;
-      IngestItem item{std::move(a), ArticleChange::kNew};
+      IngestItem item{std::move(a), ArticleChange::kNew, std::nullopt};
       auto stored = articles_.find(item.article.id);
       if (stored != articles_.end()) {
         item.article.story_id = stored->second.story_id;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <random>
+
+#include <rocksdb/db.h>
 #include <string>
 
 #include "core/article.h"
@@ -129,6 +131,34 @@ inline FeedState RandomFeedState(std::mt19937_64& rng) {
   f.warning_count = static_cast<uint32_t>(rng());
   f.last_warning = RandomString(rng);
   return f;
+}
+
+inline std::vector<std::pair<std::string, std::string>> RawEntries(const std::string& path,
+                                                            std::string_view family) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const std::string& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descs, &handles, &raw);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return out;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    if (h->GetName() != family) continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      out.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  return out;
 }
 
 }  // namespace assay::storage::testing

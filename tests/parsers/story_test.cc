@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,30 @@ TEST(StorySignatureTest, InvalidUtf8IsHarmless) {
   const std::string junk = "Caf\xC3 \xE2\x80 \xFF\xFE gallium \xE2";
   StorySignature sig = ComputeStorySignature(junk, junk);
   EXPECT_LE(sig.terms.size(), kStorySignatureMaxTerms);
+}
+
+TEST(StorySignatureTest, RandomBytesKeepTheInvariants) {
+  std::mt19937 rng(20240601);
+  // Bytes biased towards the ones the tokeniser treats specially.
+  const std::string alphabet =
+      "aZ9 .,'s\"-|:;\xC2\xA0\xE2\x80\x99\x9C\xFFU.S.";
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::uniform_int_distribution<int> len(0, 300);
+  for (int round = 0; round < 500; ++round) {
+    std::string title, summary;
+    for (int k = len(rng) / 4; k > 0; --k) title.push_back(alphabet[pick(rng)]);
+    for (int k = len(rng); k > 0; --k) summary.push_back(alphabet[pick(rng)]);
+    StorySignature sig = ComputeStorySignature(title, summary);
+    ASSERT_EQ(sig.terms.size(), sig.weights.size());
+    ASSERT_LE(sig.terms.size(), kStorySignatureMaxTerms);
+    ASSERT_TRUE(std::is_sorted(sig.terms.begin(), sig.terms.end()));
+    std::optional<StorySignature> back =
+        DecodeStorySignature(EncodeStorySignature(sig));
+    ASSERT_TRUE(back.has_value());
+    ASSERT_EQ(*back, sig);
+    const double self = StorySimilarity(sig, sig);
+    ASSERT_EQ(self, sig.terms.empty() ? 0.0 : 1.0);
+  }
 }
 
 TEST(StorySimilarityTest, IdenticalNonEmptySignaturesScoreOne) {

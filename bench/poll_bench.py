@@ -38,8 +38,11 @@ def vocabulary(rng, n=6000):
         words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 4))))
     words = sorted(words) + DOMAIN
     rng.shuffle(words)
-    weights = [1.0 / (rank + 1) for rank in range(len(words))]
-    return words, weights
+    cum, total = [], 0.0
+    for rank in range(len(words)):
+        total += 1.0 / (rank + 1)
+        cum.append(total)
+    return words, cum
 
 
 VOCAB = None
@@ -49,7 +52,7 @@ def sentence(rng, n):
     global VOCAB
     if VOCAB is None:
         VOCAB = vocabulary(random.Random(7))
-    w = rng.choices(VOCAB[0], weights=VOCAB[1], k=n)
+    w = rng.choices(VOCAB[0], cum_weights=VOCAB[1], k=n)
     return " ".join(w).capitalize() + "."
 
 

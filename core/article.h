@@ -43,11 +43,12 @@ struct Article {
   // Hash of title, summary and content: a changed value with the same id is
   // an edit.
   uint64_t content_hash = 0;
-  // 64-bit SimHash of the normalised title + summary: near-duplicates
-  // (syndicated copies) differ in few bits.
-  uint64_t simhash = 0;
-  // Set by storage: the story this article belongs to (its own id when it
-  // starts a story).
+  // The story signature of title + summary (parsers/story.h encoding):
+  // reports of one event from different outlets have similar signatures.
+  std::string story_signature;
+  // The story this article belongs to (its own id when it starts a story):
+  // assigned on ingest from the signatures of recent articles, kept across
+  // updates.
   std::string story_id;
 
   friend bool operator==(const Article&, const Article&) = default;

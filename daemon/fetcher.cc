@@ -114,6 +114,12 @@ class Fetcher::Impl {
     t->handler = std::move(handler);
     t->host = HostOf(t->request.url);
     t->impl = this;
+    if (shutting_down_) {
+      t->result.error = FetchError::kCancelled;
+      t->result.error_message = "cancelled: shutting down";
+      Finish(std::move(t));
+      return;
+    }
     queue_.push_back(std::move(t));
     StartQueued();
   }

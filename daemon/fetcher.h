@@ -77,7 +77,8 @@ class Fetcher {
   Fetcher& operator=(const Fetcher&) = delete;
 
   // Starts (or queues) a transfer; `handler` runs exactly once, on the
-  // io_context, never from inside this call.
+  // io_context, never from inside this call (after Shutdown(), at once
+  // with kCancelled).
   void AsyncFetch(FetchRequest request, Handler handler);
 
   // Completes every queued and running transfer with kCancelled.

@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <unordered_map>
@@ -13,6 +14,8 @@
 #include "daemon/scheduler.h"
 #include "parsers/feed.h"
 #include "parsers/normalize.h"
+#include "parsers/story.h"
+#include "parsers/story_index.h"
 
 namespace assay::daemon {
 namespace {
@@ -71,9 +74,27 @@ class Pipeline::Impl {
     tagger_ = std::move(tagger);
   }
 
+  // Polls past the in-flight limit wait here, so that bodies fetched faster
+  // than they can be parsed and stored do not pile up in memory: a poll
+  // holds its slot from the start of its transfer until its result is
+  // stored.
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
                  std::function<void(PollReport)> done) {
+    if (in_flight_ >= max_in_flight_) {
+      waiting_.push_back(Waiting{feed, std::move(state), std::move(done)});
+      return;
+    }
+    ++in_flight_;
     auto guard = asio::make_work_guard(io_);
+    done = [this, done = std::move(done)](PollReport r) {
+      --in_flight_;
+      done(std::move(r));
+      if (!waiting_.empty() && in_flight_ < max_in_flight_) {
+        Waiting w = std::move(waiting_.front());
+        waiting_.pop_front();
+        AsyncPoll(w.feed, std::move(w.state), std::move(w.done));
+      }
+    };
     FetchRequest request{.url = state.current_url.empty() ? state.url : state.current_url,
                          .etag = state.etag,
                          .last_modified = state.last_modified};
@@ -85,6 +106,11 @@ class Pipeline::Impl {
 
  private:
   using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+  struct Waiting {
+    config::FeedConfig feed;
+    FeedState state;
+    std::function<void(PollReport)> done;
+  };
   using Events = std::unordered_map<std::string, Event>;  // by article id
 
   // On the io thread: decide what the response means for the feed.
@@ -176,6 +202,34 @@ class Pipeline::Impl {
           std::move(guard), std::move(report));
   }
 
+  // Store thread: a new article joins the story of the most similar recent
+  // article (including earlier ones of this batch); an updated one keeps its
+  // story but is re-indexed with its new signature.
+  void AssignStories(storage::IngestPlan* plan) {
+    stories_.Expire(clock_.NowSeconds());
+    for (storage::IngestItem& item : plan->items) {
+      if (item.change == storage::ArticleChange::kDuplicate) continue;
+      Article& a = item.article;
+      const parsers::StorySignature sig =
+          parsers::DecodeStorySignature(a.story_signature).value_or(parsers::StorySignature{});
+      if (item.change == storage::ArticleChange::kNew) {
+        a.story_id = stories_.Find(sig).value_or(a.id);
+      }
+      stories_.Add(a.id, a.story_id, sig, a.fetched);
+    }
+  }
+
+ public:
+  Status LoadStories() {
+    const UnixSeconds since = clock_.NowSeconds() - stories_.window();
+    return store_.ScanStories(since, [this](storage::Store::StoryEntry e) {
+      std::optional<parsers::StorySignature> sig = parsers::DecodeStorySignature(e.signature);
+      if (sig) stories_.Add(e.article_id, e.story_id, *sig, e.fetched);
+    });
+  }
+  size_t story_index_size() const { return stories_.size(); }
+
+ private:
   std::shared_ptr<const rules::Tagger> CurrentTagger() {
     std::lock_guard lock(tagger_mu_);
     return tagger_;
@@ -210,6 +264,7 @@ class Pipeline::Impl {
       std::uniform_real_distribution<double> jitter(0.0, 1.0);
       state.next_attempt = NextAttempt(state, interval, clock_.NowSeconds(), fetch_, jitter(rng_));
       Result<storage::IngestPlan> plan = store_.Plan(state, std::move(articles));
+      if (plan) AssignStories(&*plan);
       if (plan) {
         const UnixMicros now = clock_.Now();
         for (storage::IngestItem& item : plan->items) {
@@ -243,9 +298,15 @@ class Pipeline::Impl {
   }
 
   const config::FetchConfig fetch_;
+  // io thread only. Twice the transfer limit keeps the fetcher busy while
+  // earlier bodies are parsed and stored.
+  const size_t max_in_flight_ = 2 * static_cast<size_t>(std::max(fetch_.concurrency, 1));
+  size_t in_flight_ = 0;
+  std::deque<Waiting> waiting_;
   std::mutex tagger_mu_;
   std::shared_ptr<const rules::Tagger> tagger_;  // guarded by tagger_mu_
   std::mt19937_64 rng_;  // store thread only
+  parsers::StoryIndex stories_;  // store thread only (and LoadStories before it runs)
   asio::io_context& io_;
   Fetcher& fetcher_;
   storage::Store& store_;
@@ -268,5 +329,6 @@ void Pipeline::AsyncPoll(const config::FeedConfig& feed, FeedState state,
   impl_->AsyncPoll(feed, std::move(state), std::move(done));
 }
 void Pipeline::Drain() { impl_->Drain(); }
+Status Pipeline::LoadStories() { return impl_->LoadStories(); }
 
 }  // namespace assay::daemon

@@ -58,6 +58,11 @@ class Pipeline {
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
                  std::function<void(PollReport)> done);
 
+  // Reads the story signatures of the last days' articles from the store
+  // into the story index that gives new articles their story ids. Call once,
+  // before the first poll.
+  Status LoadStories();
+
   // Polls that start from now on tag with `tagger` (a rule-pack reload).
   // Thread-safe.
   void SetTagger(std::shared_ptr<const rules::Tagger> tagger);

@@ -76,6 +76,7 @@ class Service::Impl {
     }
     fetcher_ = std::make_unique<Fetcher>(io_, config_.fetch);
     pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch, *tagger);
+    ASSAY_RETURN_IF_ERROR(pipeline_->LoadStories());
     spdlog::info("store={} feeds={} rules={} opened", config_.store_path, feeds_.size(),
                  (*tagger)->pack_version());
     return Status::Ok();

@@ -25,18 +25,6 @@ std::optional<std::string> CanonicalUrl(std::string_view url);
 // it is already absolute or `base` is empty.
 std::string ResolveUrl(std::string_view base, std::string_view ref);
 
-// 64-bit SimHash over the words of the normalised (lower-cased,
-// punctuation-free, stopword-free) text; capitalised words inside a
-// sentence (names) weigh more. Syndicated copies of one story differ in
-// fewer bits than unrelated stories: on the shared dev corpus, reworded
-// same-story pairs average ~18 bits apart, unrelated pairs ~32, and 99% of
-// unrelated pairs are at least 22 apart. Exact and lightly edited copies
-// are within a few bits.
-uint64_t SimHash(std::string_view text);
-inline int HammingDistance(uint64_t a, uint64_t b) {
-  return __builtin_popcountll(a ^ b);
-}
-
 // FNV-1a 64 over title, summary and content, for edit detection.
 uint64_t ContentHash(std::string_view title, std::string_view summary,
                      std::string_view content);

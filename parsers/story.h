@@ -7,26 +7,26 @@
 // numbers, dates, rare words), each with a small weight. Two reports of one
 // event share several of those terms whatever their wording; two reports of
 // different events about the same mineral and country share only the common
-// ones, which weigh little. Unlike the SimHash in parsers/normalize.h, which
-// only finds verbatim or lightly edited syndicated copies, this also finds
-// reworded reports.
+// ones, which weigh little. Unlike a SimHash of the text, which only finds
+// verbatim or lightly edited syndicated copies, this also finds reworded
+// reports.
 //
 // Usage:
 //   StorySignature a = ComputeStorySignature(title_a, summary_a);
 //   StorySignature b = ComputeStorySignature(title_b, summary_b);
 //   if (StorySimilarity(a, b) >= kStoryMatchThreshold) { /* one story */ }
 //
-// Candidates come from an inverted index on StoryIndexTerms(): a true match
-// shares at least one index term with the other article's index terms (on
-// the shared dev corpus, every same-story pair does).
+// Candidates come from an inverted index on StoryIndexTerms() (StoryIndex
+// in parsers/story_index.h): a true match shares at least one index term
+// with the other article's index terms (on the shared dev corpus, every
+// same-story pair does).
 //
 // Measured on ../shared/corpus/news/dev.jsonl with bench/story_eval (see
 // the bench for the exact figures): 10 of the 13 reworded same-story pairs
 // match, 1 of ~35,000 unrelated pairs falsely matches (a ban and its lifting
 // a year later: same country, product and wording), all 265 items match
-// their verbatim and lightly edited copies. A signature costs about as much
-// as SimHash of the same text: 3.5-5 µs of CPU for a 360-byte title and
-// summary on the shared 2.1 GHz build machine.
+// their verbatim and lightly edited copies. A signature costs 3.5-5 µs of
+// CPU for a 360-byte title and summary.
 #ifndef ASSAY_PARSERS_STORY_H_
 #define ASSAY_PARSERS_STORY_H_
 

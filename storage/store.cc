@@ -61,23 +61,15 @@ using internal::EncodeArticle;
 using internal::EncodeFeedState;
 using internal::Family;
 using internal::FromRocks;
-using internal::HammingDistance;
 using internal::kAllFamilies;
 using internal::kFamilyCount;
-using internal::kSimhashBands;
-using internal::SimhashBand;
-using internal::StoryKey;
-using internal::StoryValue;
 using internal::ToMicrosSaturated;
 
-static_assert(kStoryMaxDistance < kSimhashBands,
-              "the band lookup finds only hashes within kSimhashBands - 1 bits");
 
 // ---------------------------------------------------------------------------
 // RocksDB tuning. The store is write-mostly: every poll appends articles and
 // rewrites a feed record; reads are point lookups by id (ingest
-// classification, the CLI) and a few prefix scans (stories) and range scans
-// (article_time, later events). The machine is small and shared.
+// classification, the CLI) and range scans (article_time, events, index). The machine is small and shared.
 
 // 32 MiB of uncompressed blocks, shared by all column families: enough for
 // the index and filter blocks and the hot end of the articles, small beside a
@@ -110,11 +102,6 @@ rocksdb::DBOptions MakeDbOptions() {
   o.max_total_wal_size = kMaxTotalWalBytes;
   // Smooth write-back of large SST files instead of one burst at close.
   o.bytes_per_sync = 1u << 20;
-  // Every write goes through the WAL, so neither opening nor closing needs
-  // to flush memtables to new SST files: a restart (and every `assayd
-  // --once`) replays the WAL instead of paying a flush and its fsyncs.
-  o.avoid_flush_during_recovery = true;
-  o.avoid_flush_during_shutdown = true;
   // The info LOG is for post-mortems; a few files are enough.
   o.keep_log_file_num = 4;
   o.max_log_file_size = 8u << 20;
@@ -145,12 +132,6 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name,
     // exist; a 10 bits/key Bloom filter (~1% false positives) still saves a
     // disk read per new article on a cold cache.
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  } else if (name == internal::kStoriesFamily) {
-    // Only prefix scans by (band, bits): a prefix Bloom filter answers "no
-    // article has these band bits", the common case for a new story.
-    o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(internal::kStoryKeyPrefixSize));
-    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    t.whole_key_filtering = false;
   }
   // article_time, events and indexes are read by ranges: no filter.
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
@@ -477,6 +458,20 @@ class RocksStore final : public Store {
     return article;
   }
 
+  Status ScanStories(UnixSeconds since, const std::function<void(StoryEntry)>& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[internal::kArticleTime]));
+    for (it->Seek(internal::EncodeTimeMicros(ToMicrosSaturated(since))); it->Valid(); it->Next()) {
+      std::optional<ArticleTimeKey> k = ArticleTimeKey::Decode(it->key().ToStringView());
+      std::optional<internal::ArticleTimeValue> v =
+          internal::ArticleTimeValue::Decode(it->value().ToStringView());
+      if (!k || !v) return Corruption("article_time: malformed entry in store " + path_);
+      fn(StoryEntry{std::chrono::floor<std::chrono::seconds>(k->fetched), std::move(k->article_id),
+                    std::move(v->story_id), std::move(v->signature)});
+    }
+    return FromRocks(it->status(), "scanning stories of store " + path_);
+  }
+
   static Result<Event> DecodeEventRecord(std::string_view key, std::string_view value) {
     std::optional<internal::EventKey> k = internal::EventKey::Decode(key);
     if (!k) return Corruption("events: malformed key of " + std::to_string(key.size()) + " bytes");
@@ -548,31 +543,6 @@ Result<std::vector<std::optional<Article>>> RocksStore::MultiGetArticles(
   return out;
 }
 
-// Story assignment. Each stored article has one `stories` entry per SimHash
-// band, keyed (band, band bits, article id) and holding the full hash and the
-// story id. For a new article we scan the four prefixes (band, its bits),
-// compute the full Hamming distance of every entry found, and keep the
-// nearest within kStoryMaxDistance (ties: smallest story id). By pigeonhole a
-// hash within 3 bits shares at least one whole band, so no match is missed
-// (up to kStoryMaxCandidatesPerBand per band).
-//
-// Within one batch the articles are placed as if ingested one at a time:
-// an article sees the stored articles and the new and updated articles
-// before it in the batch; an article updated earlier in the batch is seen
-// with its new hash only.
-struct StoryMatch {
-  int distance = kStoryMaxDistance + 1;
-  std::string story_id;
-  void Offer(int d, std::string_view story) {
-    if (d > kStoryMaxDistance) return;
-    if (d < distance || (d == distance && story < story_id)) {
-      distance = d;
-      story_id = story;
-    }
-  }
-  bool found() const { return distance <= kStoryMaxDistance; }
-};
-
 Result<IngestPlan> RocksStore::Plan(const FeedState& feed, std::vector<Article> articles) {
   ASSAY_RETURN_IF_ERROR(CheckWritable("Plan"));
   if (feed.url.empty()) return InvalidArgument("Plan: feed url is empty");
@@ -600,59 +570,18 @@ Result<IngestPlan> RocksStore::Plan(const FeedState& feed, std::vector<Article> 
   Result<std::vector<std::optional<Article>>> stored = MultiGetArticles(ids);
   if (!stored) return stored.error().WithContext("Plan: feed " + feed.url);
 
-  rocksdb::ReadOptions scan_options;
-  scan_options.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(scan_options, handles_[internal::kStories]));
-
-  // Earlier new/updated articles of this batch, by (band, bits).
-  std::unordered_multimap<uint32_t, size_t> batch_bands;
-  auto band_key = [](int band, uint16_t bits) {
-    return (static_cast<uint32_t>(band) << 16) | bits;
-  };
-  std::unordered_set<std::string_view> updated_so_far;
-
   for (size_t i = 0; i < plan.items.size(); ++i) {
     IngestItem& item = plan.items[i];
-    Article& a = item.article;
     const std::optional<Article>& old = (*stored)[i];
-    if (old) {
-      a.story_id = old->story_id;
-      item.change = old->content_hash == a.content_hash ? ArticleChange::kDuplicate
-                                                        : ArticleChange::kUpdated;
-      if (item.change == ArticleChange::kDuplicate) continue;
-      updated_so_far.insert(a.id);
-    } else {
-      item.change = ArticleChange::kNew;
-      StoryMatch match;
-      for (int band = 0; band < kSimhashBands; ++band) {
-        const uint16_t bits = SimhashBand(a.simhash, band);
-        const std::string prefix = StoryKey::EncodePrefix(static_cast<uint8_t>(band), bits);
-        size_t seen = 0;
-        for (it->Seek(prefix); it->Valid() && seen < kStoryMaxCandidatesPerBand;
-             it->Next(), ++seen) {
-          const std::string_view key = it->key().ToStringView();
-          if (!key.starts_with(prefix)) break;
-          std::optional<StoryValue> v = StoryValue::Decode(it->value().ToStringView());
-          if (!v) {
-            return Corruption("stories entry for article " +
-                              std::string(key.substr(prefix.size())) + " is malformed");
-          }
-          if (updated_so_far.contains(key.substr(prefix.size()))) continue;
-          match.Offer(HammingDistance(a.simhash, v->simhash), v->story_id);
-        }
-        ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "Plan: scanning stories"));
-        auto [first, last] = batch_bands.equal_range(band_key(band, bits));
-        for (auto b = first; b != last; ++b) {
-          const Article& other = plan.items[b->second].article;
-          match.Offer(HammingDistance(a.simhash, other.simhash), other.story_id);
-        }
-      }
-      a.story_id = match.found() ? match.story_id : a.id;
+    if (!old) {
+      // kNew: the caller's story, or its own; the caller may still change
+      // it before Apply().
+      if (item.article.story_id.empty()) item.article.story_id = item.article.id;
+      continue;
     }
-    for (int band = 0; band < kSimhashBands; ++band) {
-      batch_bands.emplace(band_key(band, SimhashBand(a.simhash, band)), i);
-    }
+    item.article.story_id = old->story_id;
+    item.change = old->content_hash == item.article.content_hash ? ArticleChange::kDuplicate
+                                                                 : ArticleChange::kUpdated;
   }
   plan.feed.article_count += plan.new_count();
   return plan;
@@ -689,7 +618,6 @@ Status RocksStore::Apply(const IngestPlan& plan) {
 
   rocksdb::WriteBatch batch;
   rocksdb::ColumnFamilyHandle* articles_cf = handles_[internal::kArticles];
-  rocksdb::ColumnFamilyHandle* stories_cf = handles_[internal::kStories];
   rocksdb::ColumnFamilyHandle* time_cf = handles_[internal::kArticleTime];
   rocksdb::Status s;
   auto put = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view k, std::string_view v) {
@@ -717,29 +645,21 @@ Status RocksStore::Apply(const IngestPlan& plan) {
     }
     if (old) {
       del(time_cf, ArticleTimeKey::Encode(ToMicrosSaturated(old->fetched), old->id));
-      for (int band = 0; band < kSimhashBands; ++band) {
-        del(stories_cf, StoryKey::Encode(static_cast<uint8_t>(band),
-                                         SimhashBand(old->simhash, band), old->id));
-      }
     } else {
       ++new_articles;
     }
     const Article& a = item.article;
+    const std::string& story_id = a.story_id.empty() ? a.id : a.story_id;
     if (a.story_id.empty()) {
-      // A plan not made by Plan(): the article starts its own story.
+      // No story given: the article starts its own.
       Article copy = a;
       copy.story_id = a.id;
       put(articles_cf, a.id, EncodeArticle(copy));
     } else {
       put(articles_cf, a.id, EncodeArticle(a));
     }
-    const std::string story = StoryValue::Encode(a.simhash, a.story_id.empty() ? a.id : a.story_id);
-    for (int band = 0; band < kSimhashBands; ++band) {
-      put(stories_cf,
-          StoryKey::Encode(static_cast<uint8_t>(band), SimhashBand(a.simhash, band), a.id),
-          story);
-    }
-    put(time_cf, ArticleTimeKey::Encode(ToMicrosSaturated(a.fetched), a.id), "");
+    put(time_cf, ArticleTimeKey::Encode(ToMicrosSaturated(a.fetched), a.id),
+        internal::ArticleTimeValue::Encode(story_id, a.story_signature));
 
     // The article's event: an update replaces the earlier one in place.
     std::optional<std::string> old_key;
@@ -771,7 +691,7 @@ Status RocksStore::Apply(const IngestPlan& plan) {
       Event e = *item.event;
       e.article_id = a.id;
       e.feed_url = a.feed_url;
-      e.story_id = a.story_id.empty() ? a.id : a.story_id;
+      e.story_id = story_id;
       const std::string key = old_key ? *old_key : internal::EventKey::Encode(e.time, a.id);
       put(events_cf, key, EncodeEvent(e));
       for (const std::string& k : IndexEntries(e, key)) put(index_cf, k, "");

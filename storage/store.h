@@ -16,6 +16,7 @@
 #define ASSAY_STORAGE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,21 +30,6 @@
 namespace assay::storage {
 
 inline constexpr uint32_t kSchemaVersion = 1;
-
-// Story grouping: a new article joins the story of the stored (or earlier
-// in-batch) article whose 64-bit SimHash is nearest to its own, if that
-// Hamming distance is at most kStoryMaxDistance bits; otherwise it starts a
-// story named by its own id. Ties go to the smallest story id, so the choice
-// does not depend on storage order. The lookup cuts the hash into 4 bands of
-// 16 bits, which finds every hash within 3 bits (pigeonhole); a larger value
-// here would need more, narrower bands (storage/FORMAT.md, "stories").
-inline constexpr int kStoryMaxDistance = 3;
-
-// Story lookup reads at most this many stored articles per SimHash band. With
-// 16-bit bands a random hash shares a band with n/65536 stored articles, so a
-// band shared by more articles (for instance the hash of empty text) is a
-// degenerate fingerprint, not a story; the cap bounds the cost of an ingest.
-inline constexpr size_t kStoryMaxCandidatesPerBand = 64;
 
 struct StoreOptions {
   // Create the database and its column families when absent. The CLI opens
@@ -65,7 +51,10 @@ enum class ArticleChange : uint8_t {
 std::string_view ArticleChangeName(ArticleChange c);
 
 struct IngestItem {
-  Article article;  // story_id filled in by Plan()
+  // An updated article gets its stored story_id from Plan(); a new one
+  // keeps the story_id the caller gave it (its own id when empty), which
+  // the caller may change before Apply().
+  Article article;
   ArticleChange change = ArticleChange::kNew;
   // Set by the caller between Plan() and Apply() for a new or updated
   // article that has tags. Apply() writes it with its index entries; for an
@@ -142,14 +131,25 @@ class Store {
   virtual Result<std::vector<Event>> Events(const EventQuery& query) const = 0;
   virtual Result<std::optional<Event>> GetEventForArticle(std::string_view article_id) const = 0;
 
+  // --- stories ---
+  // Calls `fn` for every article fetched at or after `since`, oldest first,
+  // with its story id and story signature: what the daemon's story index is
+  // rebuilt from at start-up.
+  struct StoryEntry {
+    UnixSeconds fetched;
+    std::string article_id;
+    std::string story_id;
+    std::string signature;
+  };
+  virtual Status ScanStories(UnixSeconds since,
+                             const std::function<void(StoryEntry)>& fn) const = 0;
+
   // --- ingest ---
-  // Classifies each article against the store (new, updated, duplicate) and
-  // assigns story ids: an article whose SimHash is within a few bits of a
-  // stored article's (or an earlier one in this batch) joins that story.
-  // Articles repeated within `articles` count once: the first occurrence is
-  // kept, later ones are dropped from the plan. Story rules:
-  // kStoryMaxDistance. Fails with InvalidArgument for an empty feed URL or
-  // article id, Corruption for an unreadable stored record.
+  // Classifies each article against the store (new, updated, duplicate); an
+  // updated article keeps its stored story id. Articles repeated within
+  // `articles` count once: the first occurrence is kept, later ones are
+  // dropped from the plan. Fails with InvalidArgument for an empty feed URL
+  // or article id, Corruption for an unreadable stored record.
   virtual Result<IngestPlan> Plan(const FeedState& feed,
                                   std::vector<Article> articles) = 0;
   // Writes the feed state, every new and updated article, their events and

@@ -232,7 +232,7 @@ std::string EncodeArticle(const Article& a) {
   PutOptionalTime(&out, a.updated);
   PutSignedVarint64(&out, a.fetched.time_since_epoch().count());
   PutFixed64(&out, a.content_hash);
-  PutFixed64(&out, a.simhash);
+  PutLengthPrefixed(&out, a.story_signature);
   PutLengthPrefixed(&out, a.story_id);
   return out;
 }
@@ -283,7 +283,7 @@ Result<Article> DecodeArticle(std::string_view value) {
         d.Check(GetOptionalTime(&r, &a.updated), "updated") &&
         d.Check(GetTime(&r, &a.fetched), "fetched") &&
         d.Check(r.GetFixed64(&a.content_hash), "content_hash") &&
-        d.Check(r.GetFixed64(&a.simhash), "simhash") &&
+        d.Check(r.GetLengthPrefixed(&a.story_signature), "story_signature") &&
         d.Check(r.GetLengthPrefixed(&a.story_id), "story_id");
   }
   if (Status s = d.Finish(); !s.ok()) return s;

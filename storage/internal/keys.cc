@@ -48,41 +48,33 @@ std::optional<ArticleTimeKey> ArticleTimeKey::Decode(std::string_view key) {
   return ArticleTimeKey{*t, std::string(key.substr(8))};
 }
 
-std::string StoryKey::EncodePrefix(uint8_t band, uint16_t bits) {
-  std::string out;
-  out.reserve(kStoryKeyPrefixSize);
-  out.push_back(static_cast<char>(band));
-  out.push_back(static_cast<char>(bits >> 8));
-  out.push_back(static_cast<char>(bits & 0xff));
-  return out;
+std::string ArticleTimeValue::Encode(std::string_view story_id, std::string_view signature) {
+  std::string v;
+  v.reserve(story_id.size() + signature.size() + 2);
+  uint64_t n = story_id.size();
+  while (n >= 0x80) {
+    v.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  v.push_back(static_cast<char>(n));
+  v.append(story_id);
+  v.append(signature);
+  return v;
 }
 
-std::string StoryKey::Encode(uint8_t band, uint16_t bits, std::string_view article_id) {
-  std::string out = EncodePrefix(band, bits);
-  out.append(article_id);
-  return out;
-}
-
-std::optional<StoryKey> StoryKey::Decode(std::string_view key) {
-  if (key.size() < kStoryKeyPrefixSize) return std::nullopt;
-  const auto band = static_cast<uint8_t>(key[0]);
-  if (band >= kSimhashBands) return std::nullopt;
-  const auto bits = static_cast<uint16_t>((static_cast<unsigned char>(key[1]) << 8) |
-                                          static_cast<unsigned char>(key[2]));
-  return StoryKey{band, bits, std::string(key.substr(kStoryKeyPrefixSize))};
-}
-
-std::string StoryValue::Encode(uint64_t simhash, std::string_view story_id) {
-  std::string out;
-  out.reserve(8 + story_id.size());
-  PutFixed64(&out, simhash);
-  out.append(story_id);
-  return out;
-}
-
-std::optional<StoryValue> StoryValue::Decode(std::string_view value) {
-  if (value.size() < 8) return std::nullopt;
-  return StoryValue{DecodeFixed64(value.data()), std::string(value.substr(8))};
+std::optional<ArticleTimeValue> ArticleTimeValue::Decode(std::string_view value) {
+  uint64_t n = 0;
+  size_t i = 0;
+  for (int shift = 0; shift <= 28; shift += 7) {
+    if (i >= value.size()) return std::nullopt;
+    const auto b = static_cast<unsigned char>(value[i++]);
+    n |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) {
+      if (n > value.size() - i) return std::nullopt;
+      return ArticleTimeValue{std::string(value.substr(i, n)), std::string(value.substr(i + n))};
+    }
+  }
+  return std::nullopt;
 }
 
 std::string EventKey::Encode(UnixMicros time, std::string_view article_id) {

@@ -22,7 +22,6 @@ namespace assay::storage::internal {
 inline constexpr std::string_view kMetaFamily = "meta";
 inline constexpr std::string_view kFeedsFamily = "feeds";
 inline constexpr std::string_view kArticlesFamily = "articles";
-inline constexpr std::string_view kStoriesFamily = "stories";
 inline constexpr std::string_view kArticleTimeFamily = "article_time";
 inline constexpr std::string_view kEventsFamily = "events";
 inline constexpr std::string_view kIndexFamily = "index";
@@ -34,7 +33,6 @@ enum Family : size_t {
   kMeta = 0,
   kFeeds,
   kArticles,
-  kStories,
   kArticleTime,
   kEvents,
   kIndex,
@@ -43,7 +41,7 @@ enum Family : size_t {
   kFamilyCount,
 };
 inline constexpr std::array<std::string_view, kFamilyCount> kAllFamilies = {
-    kMetaFamily,   kFeedsFamily, kArticlesFamily, kStoriesFamily, kArticleTimeFamily,
+    kMetaFamily,  kFeedsFamily,  kArticlesFamily, kArticleTimeFamily,
     kEventsFamily, kIndexFamily, kAlertsFamily,   kOutboxFamily,
 };
 
@@ -63,7 +61,7 @@ std::optional<UnixMicros> DecodeTimeMicros(std::string_view eight_bytes);
 // Seconds → microseconds, saturating instead of overflowing.
 UnixMicros ToMicrosSaturated(UnixSeconds t);
 
-// --- article_time: time(fetched) + article id; value empty ---
+// --- article_time: time(fetched) + article id; value ArticleTimeValue ---
 struct ArticleTimeKey {
   UnixMicros fetched;
   std::string article_id;
@@ -71,37 +69,14 @@ struct ArticleTimeKey {
   static std::optional<ArticleTimeKey> Decode(std::string_view key);
 };
 
-// --- stories: band number, band bits, article id ---
-// A 64-bit SimHash is cut into kSimhashBands bands of 16 bits; band 0 is the
-// most significant. Two hashes within Hamming distance < kSimhashBands agree
-// on at least one band (pigeonhole), so looking up every band of a hash finds
-// every stored hash within distance 3.
-inline constexpr int kSimhashBands = 4;
-inline constexpr int kSimhashBandBits = 16;
-inline constexpr size_t kStoryKeyPrefixSize = 3;  // band byte + 2 band bytes
-
-inline uint16_t SimhashBand(uint64_t simhash, int band) {
-  return static_cast<uint16_t>(simhash >> (kSimhashBandBits * (kSimhashBands - 1 - band)));
-}
-inline int HammingDistance(uint64_t a, uint64_t b) { return std::popcount(a ^ b); }
-
-struct StoryKey {
-  uint8_t band = 0;
-  uint16_t bits = 0;
-  std::string article_id;
-  // The 3-byte prefix shared by all articles with these band bits.
-  static std::string EncodePrefix(uint8_t band, uint16_t bits);
-  static std::string Encode(uint8_t band, uint16_t bits, std::string_view article_id);
-  static std::optional<StoryKey> Decode(std::string_view key);
-};
-
-// Value of a `stories` entry: the article's full SimHash (fixed64 LE) and its
-// story id (the rest of the value), so that a lookup needs no article read.
-struct StoryValue {
-  uint64_t simhash = 0;
+// Value of an `article_time` entry: the article's story id
+// (length-prefixed) and its story signature (the rest), so that the story
+// index is rebuilt from this family alone.
+struct ArticleTimeValue {
   std::string story_id;
-  static std::string Encode(uint64_t simhash, std::string_view story_id);
-  static std::optional<StoryValue> Decode(std::string_view value);
+  std::string signature;
+  static std::string Encode(std::string_view story_id, std::string_view signature);
+  static std::optional<ArticleTimeValue> Decode(std::string_view value);
 };
 
 // --- events: time(event) + article id; value EventRecord ---

@@ -48,6 +48,7 @@ class IngestTest : public ::testing::Test {
     }
     pipeline_ = std::make_unique<daemon::Pipeline>(io_, *fetcher_, *store_, SystemClock::Get(), fetch_,
                                                    tagger_);
+    ASSERT_TRUE(pipeline_->LoadStories().ok());
   }
 
   // Polls `url` once from its stored state and returns the report.

@@ -106,6 +106,47 @@ TEST(OnceTest, CorpusIsStoredOnceAndASecondRunAddsNothing) {
   }
   EXPECT_EQ((*store)->Counts().events, events->size());
   EXPECT_EQ(got, expected);
+
+  // Stories: the corpus pairs reports of one event by two outlets, reworded
+  // (`story`). Most pairs must share a story id, and unrelated items must
+  // almost never be merged.
+  std::map<std::string, std::string> gold_story;  // item id -> gold story
+  std::ifstream dev_in(dev);
+  for (std::string line; std::getline(dev_in, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    if (!j["story"].is_null()) gold_story[j["id"].get<std::string>()] = j["story"].get<std::string>();
+  }
+  std::map<std::string, std::vector<std::string>> by_story_id;  // story id -> item ids
+  std::map<std::string, std::string> story_of_item;
+  const std::regex link_item("^u:https://news\\.example/.*/(n\\d+)$");
+  auto scan = (*store)->ScanStories(UnixSeconds(std::chrono::seconds(0)), [&](storage::Store::StoryEntry e) {
+    std::smatch m;
+    if (!std::regex_search(e.article_id, m, link_item)) return;
+    story_of_item[m[1]] = e.story_id;
+    by_story_id[e.story_id].push_back(m[1]);
+  });
+  ASSERT_TRUE(scan.ok()) << scan.ToString();
+  ASSERT_EQ(story_of_item.size(), distinct);
+  std::map<std::string, std::vector<std::string>> gold_pairs;
+  for (const auto& [item, story] : gold_story) gold_pairs[story].push_back(item);
+  size_t joined = 0;
+  for (const auto& [story, items] : gold_pairs) {
+    ASSERT_EQ(items.size(), 2u) << story;
+    joined += story_of_item[items[0]] == story_of_item[items[1]];
+  }
+  size_t false_merges = 0;
+  for (const auto& [story_id, items] : by_story_id) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      for (size_t k = i + 1; k < items.size(); ++k) {
+        const auto a = gold_story.find(items[i]), b = gold_story.find(items[k]);
+        false_merges += a == gold_story.end() || b == gold_story.end() || a->second != b->second;
+      }
+    }
+  }
+  std::printf("stories: %zu of %zu corpus pairs joined, %zu unrelated pairs merged\n", joined,
+              gold_pairs.size(), false_merges);
+  EXPECT_GE(joined, 9u) << "of " << gold_pairs.size();
+  EXPECT_LE(false_merges, 2u);
 }
 
 TEST(OnceTest, InvalidConfigExitsNonZeroWithFileLineAndWritesNothing) {

@@ -24,7 +24,7 @@ Article MakeArticle(const std::string& id, uint64_t content_hash) {
   a.title = "title " + id;
   a.fetched = UnixSeconds(seconds(1'790'000'000));
   a.content_hash = content_hash;
-  a.simhash = std::hash<std::string>{}(id);
+  a.story_signature = "sig:" + id;
   return a;
 }
 

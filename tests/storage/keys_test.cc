@@ -71,55 +71,17 @@ TEST(KeysTest, ArticleTimeKeyRoundTrips) {
   EXPECT_FALSE(ArticleTimeKey::Decode("short").has_value());
 }
 
-TEST(KeysTest, StoryKeyRoundTripsAndStartsWithItsPrefix) {
-  for (uint8_t band = 0; band < kSimhashBands; ++band) {
-    for (uint16_t bits : {uint16_t{0}, uint16_t{1}, uint16_t{0x80ff}, uint16_t{0xffff}}) {
-      const std::string key = StoryKey::Encode(band, bits, "u:x");
-      EXPECT_TRUE(key.starts_with(StoryKey::EncodePrefix(band, bits)));
-      EXPECT_EQ(StoryKey::EncodePrefix(band, bits).size(), kStoryKeyPrefixSize);
-      std::optional<StoryKey> back = StoryKey::Decode(key);
-      ASSERT_TRUE(back.has_value());
-      EXPECT_EQ(back->band, band);
-      EXPECT_EQ(back->bits, bits);
-      EXPECT_EQ(back->article_id, "u:x");
-    }
+TEST(KeysTest, ArticleTimeValueRoundTrips) {
+  for (const std::string& story : {std::string(""), std::string("u:story"), std::string(300, 's')}) {
+    const std::string v = internal::ArticleTimeValue::Encode(story, std::string("\x01sig\0", 5));
+    std::optional<internal::ArticleTimeValue> back = internal::ArticleTimeValue::Decode(v);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->story_id, story);
+    EXPECT_EQ(back->signature, std::string("\x01sig\0", 5));
   }
-  EXPECT_FALSE(StoryKey::Decode("\x04\x00\x00x").has_value()) << "band 4 does not exist";
-  EXPECT_FALSE(StoryKey::Decode("\x01\x00").has_value());
-}
-
-TEST(KeysTest, StoryValueRoundTrips) {
-  const std::string v = StoryValue::Encode(0xfedcba9876543210, "u:story");
-  std::optional<StoryValue> back = StoryValue::Decode(v);
-  ASSERT_TRUE(back.has_value());
-  EXPECT_EQ(back->simhash, 0xfedcba9876543210u);
-  EXPECT_EQ(back->story_id, "u:story");
-  EXPECT_FALSE(StoryValue::Decode("1234567").has_value());
-}
-
-TEST(KeysTest, SimhashBandsAreSixteenBitSlicesMostSignificantFirst) {
-  const uint64_t h = 0x1111222233334444;
-  EXPECT_EQ(SimhashBand(h, 0), 0x1111);
-  EXPECT_EQ(SimhashBand(h, 1), 0x2222);
-  EXPECT_EQ(SimhashBand(h, 2), 0x3333);
-  EXPECT_EQ(SimhashBand(h, 3), 0x4444);
-}
-
-TEST(KeysTest, HashesWithinThreeBitsShareABand) {
-  std::mt19937_64 rng(11);
-  for (int i = 0; i < 10000; ++i) {
-    const uint64_t a = rng();
-    uint64_t b = a;
-    for (int flips = static_cast<int>(rng() % 4); flips > 0; --flips) {
-      b ^= uint64_t{1} << (rng() % 64);
-    }
-    ASSERT_LE(HammingDistance(a, b), 3);
-    bool shared = false;
-    for (int band = 0; band < kSimhashBands; ++band) {
-      shared = shared || SimhashBand(a, band) == SimhashBand(b, band);
-    }
-    ASSERT_TRUE(shared) << std::hex << a << " " << b;
-  }
+  EXPECT_FALSE(internal::ArticleTimeValue::Decode("").has_value());
+  EXPECT_FALSE(internal::ArticleTimeValue::Decode(std::string("\x05") + "abc").has_value()) << "length past the end";
+  EXPECT_FALSE(internal::ArticleTimeValue::Decode("\xff\xff").has_value());
 }
 
 }  // namespace

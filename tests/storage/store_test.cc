@@ -29,16 +29,14 @@ namespace assay::storage {
 namespace {
 
 using internal::ArticleTimeKey;
-using internal::HammingDistance;
-using internal::StoryKey;
-using internal::StoryValue;
 using testing::RawEntries;
 using testing::TempDir;
 using std::chrono::seconds;
 
 constexpr uint64_t kBase = 0x0123456789abcdef;
 
-Article MakeArticle(std::string id, uint64_t simhash, uint64_t content_hash = 1,
+// `sig` stands for a story signature, opaque to the store.
+Article MakeArticle(std::string id, uint64_t sig, uint64_t content_hash = 1,
                     int64_t fetched = 1'700'000'000) {
   Article a;
   a.id = std::move(id);
@@ -48,7 +46,7 @@ Article MakeArticle(std::string id, uint64_t simhash, uint64_t content_hash = 1,
   a.summary = "summary of " + a.id;
   a.fetched = UnixSeconds(seconds(fetched));
   a.content_hash = content_hash;
-  a.simhash = simhash;
+  a.story_signature = "sig:" + std::to_string(sig);
   return a;
 }
 
@@ -204,7 +202,6 @@ TEST_F(StoreTest, ReingestingTheSameArticlesFindsNoNewOnes) {
   EXPECT_EQ(store->Counts().articles, 3u);
   store.reset();
   EXPECT_EQ(RawEntries(path_, internal::kArticleTimeFamily).size(), 3u);
-  EXPECT_EQ(RawEntries(path_, internal::kStoriesFamily).size(), 3u * internal::kSimhashBands);
 }
 
 TEST_F(StoreTest, RepeatedIdsWithinOneBatchCountOnceAndTheFirstWins) {
@@ -224,12 +221,14 @@ TEST_F(StoreTest, EditedArticleIsUpdatedKeepsItsStoryAndIsWrittenOnce) {
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_NE(store, nullptr);
   Ingest(*store, MakeFeed(), {MakeArticle("u:a", kBase, 1, 1000)});
-  Ingest(*store, MakeFeed(), {MakeArticle("u:b", Flip(kBase, {1}), 1, 1000)});
+  Article b_first = MakeArticle("u:b", Flip(kBase, {1}), 1, 1000);
+  b_first.story_id = "u:a";  // the caller's story assignment
+  Ingest(*store, MakeFeed(), {b_first});
   Result<std::optional<Article>> b = store->GetArticle("u:b");
   ASSERT_OK(b);
   ASSERT_EQ((*b)->story_id, "u:a");
 
-  // The edit moves b far from a; it stays in a's story all the same.
+  // The edit changes b's signature; it stays in a's story all the same.
   Article edited = MakeArticle("u:b", ~kBase, 2, 2000);
   edited.title = "Export controls on gallium tightened";
   const IngestPlan plan = Ingest(*store, MakeFeed(), {edited});
@@ -253,84 +252,47 @@ TEST_F(StoreTest, EditedArticleIsUpdatedKeepsItsStoryAndIsWrittenOnce) {
     EXPECT_EQ(key->fetched, internal::ToMicrosSaturated(UnixSeconds(seconds(2000))));
   }
   EXPECT_EQ(time_entries, 1) << "the old time entry must be gone";
-  int story_entries = 0;
-  for (const auto& [k, v] : RawEntries(path_, internal::kStoriesFamily)) {
-    std::optional<StoryKey> key = StoryKey::Decode(k);
-    ASSERT_TRUE(key.has_value());
-    if (key->article_id != "u:b") continue;
-    ++story_entries;
-    EXPECT_EQ(key->bits, internal::SimhashBand(~kBase, key->band));
-    EXPECT_EQ(StoryValue::Decode(v)->simhash, ~kBase);
-  }
-  EXPECT_EQ(story_entries, internal::kSimhashBands);
 }
 
-struct StoryCase {
-  const char* name;
-  std::vector<int> flipped_bits;
-  bool joins;
-};
-
-TEST_F(StoreTest, NearDuplicatesJoinAStoryUpToTheMaximumDistance) {
-  static_assert(kStoryMaxDistance == 3, "the table assumes the default");
-  const std::vector<StoryCase> cases = {
-      {"identical", {}, true},
-      {"1 bit", {5}, true},
-      {"2 bits in two bands", {5, 21}, true},
-      {"3 bits in three bands", {0, 16, 32}, true},
-      {"3 bits in one band", {60, 61, 62}, true},
-      {"4 bits, one per band", {0, 16, 32, 48}, false},
-      {"4 bits in one band", {0, 1, 2, 3}, false},
-      {"5 bits", {0, 1, 16, 32, 48}, false},
-      {"16 bits", {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}, false},
-  };
-  for (const StoryCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    TempDir dir;
-    Result<std::unique_ptr<Store>> store = Store::Open(dir.Sub("store"), {});
-    ASSERT_OK(store);
-    Ingest(**store, MakeFeed(), {MakeArticle("u:first", kBase)});
-    const uint64_t h = Flip(kBase, c.flipped_bits);
-    ASSERT_EQ(HammingDistance(h, kBase), static_cast<int>(c.flipped_bits.size()));
-    const IngestPlan plan = Ingest(**store, MakeFeed(), {MakeArticle("u:second", h)});
-    ASSERT_EQ(plan.items.size(), 1u);
-    EXPECT_EQ(plan.items[0].article.story_id, c.joins ? "u:first" : "u:second");
-  }
-}
-
-TEST_F(StoreTest, NearDuplicatesWithinOneBatchJoinTheEarlierArticle) {
+TEST_F(StoreTest, ANewArticleKeepsTheCallersStoryOrStartsItsOwn) {
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_NE(store, nullptr);
-  const IngestPlan plan = Ingest(*store, MakeFeed(),
-                                 {MakeArticle("u:z", kBase), MakeArticle("u:y", Flip(kBase, {7, 40})),
-                                  MakeArticle("u:x", Flip(kBase, {0, 16, 32, 48}))});
-  ASSERT_EQ(plan.items.size(), 3u);
-  EXPECT_EQ(plan.items[0].article.story_id, "u:z");
-  EXPECT_EQ(plan.items[1].article.story_id, "u:z");
-  // Distance 4 from z but 6 from y: no story within 3 bits.
-  EXPECT_EQ(plan.items[2].article.story_id, "u:x");
+  Article joined = MakeArticle("u:b", kBase);
+  joined.story_id = "u:a";
+  const IngestPlan plan = Ingest(*store, MakeFeed(), {MakeArticle("u:a", kBase), joined});
+  ASSERT_EQ(plan.items.size(), 2u);
+  EXPECT_EQ((*store->GetArticle("u:a"))->story_id, "u:a");
+  EXPECT_EQ((*store->GetArticle("u:b"))->story_id, "u:a");
 }
 
-TEST_F(StoreTest, TheNearestStoryWinsAndTiesGoToTheSmallestStoryId) {
+TEST_F(StoreTest, ScanStoriesListsRecentArticlesOldestFirstWithTheirSignatures) {
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_NE(store, nullptr);
-  const uint64_t b = Flip(kBase, {0, 1, 2, 3, 4, 5});
-  Ingest(*store, MakeFeed(), {MakeArticle("u:a", kBase), MakeArticle("u:b", b)});
-  struct Case {
-    const char* id;
-    uint64_t simhash;
-    const char* story;
-  };
-  const std::vector<Case> cases = {
-      {"u:n1", Flip(kBase, {0, 1}), "u:a"},        // 2 from a, 4 from b
-      {"u:n2", Flip(kBase, {0, 1, 2, 3}), "u:b"},  // 4 from a, 2 from b
-      {"u:n3", Flip(kBase, {0, 1, 2}), "u:a"},     // 3 and 3: smaller id
-  };
-  for (const Case& c : cases) {
-    Result<IngestPlan> plan = store->Plan(MakeFeed(), {MakeArticle(c.id, c.simhash)});
-    ASSERT_OK(plan);
-    EXPECT_EQ(plan->items[0].article.story_id, c.story) << c.id;
-  }
+  Article b = MakeArticle("u:b", 2, 1, 3000);
+  b.story_id = "u:a";
+  Ingest(*store, MakeFeed(),
+         {MakeArticle("u:c", 3, 1, 1000), MakeArticle("u:a", 1, 1, 2000), b});
+  std::vector<Store::StoryEntry> seen;
+  ASSERT_OK(store->ScanStories(UnixSeconds(seconds(2000)),
+                               [&](Store::StoryEntry e) { seen.push_back(std::move(e)); }));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].article_id, "u:a");
+  EXPECT_EQ(seen[0].story_id, "u:a");
+  EXPECT_EQ(seen[0].signature, "sig:1");
+  EXPECT_EQ(seen[0].fetched, UnixSeconds(seconds(2000)));
+  EXPECT_EQ(seen[1].article_id, "u:b");
+  EXPECT_EQ(seen[1].story_id, "u:a");
+  EXPECT_EQ(seen[1].signature, "sig:2");
+  // An update moves the entry to the new fetch time.
+  Article edited = MakeArticle("u:c", 9, 2, 4000);
+  Ingest(*store, MakeFeed(), {edited});
+  seen.clear();
+  ASSERT_OK(store->ScanStories(UnixSeconds(seconds(0)),
+                               [&](Store::StoryEntry e) { seen.push_back(std::move(e)); }));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2].article_id, "u:c");
+  EXPECT_EQ(seen[2].signature, "sig:9");
+  EXPECT_EQ(seen[2].story_id, "u:c");
 }
 
 TEST_F(StoreTest, ReopenKeepsFeedsArticlesAndCounts) {
@@ -632,18 +594,8 @@ class ModelStore {
         item.change = stored->second.content_hash == item.article.content_hash
                           ? ArticleChange::kDuplicate
                           : ArticleChange::kUpdated;
-      } else {
-        int best = kStoryMaxDistance + 1;
-        std::string story = item.article.id;
-        for (const auto& [id, other] : state) {
-          const int d = HammingDistance(item.article.simhash, other.simhash);
-          if (d > kStoryMaxDistance) continue;
-          if (d < best || (d == best && other.story_id < story)) {
-            best = d;
-            story = other.story_id;
-          }
-        }
-        item.article.story_id = story;
+      } else if (item.article.story_id.empty()) {
+        item.article.story_id = item.article.id;  // as Apply() stores it
       }
       if (item.change != ArticleChange::kDuplicate) state[item.article.id] = item.article;
       plan.items.push_back(std::move(item));
@@ -685,8 +637,6 @@ TEST_F(StoreTest, RandomIngestsMatchAModel) {
     std::mt19937_64 rng(seed);
     const std::vector<std::string> feeds = {"https://a.example/rss", "https://b.example/atom",
                                             "https://c.example/feed.json"};
-    std::vector<uint64_t> bases;
-    for (int i = 0; i < 6; ++i) bases.push_back(rng());
 
     ModelStore model;
     Result<std::unique_ptr<Store>> opened = Store::Open(path, {});
@@ -700,11 +650,11 @@ TEST_F(StoreTest, RandomIngestsMatchAModel) {
       feed.last_fetch = UnixSeconds(seconds(1'700'000'000 + round));
       std::vector<Article> batch;
       for (size_t n = rng() % 10; n > 0; --n) {
-        uint64_t h = bases[rng() % bases.size()];
-        for (size_t f = rng() % 6; f > 0; --f) h ^= uint64_t{1} << (rng() % 64);
-        Article a = MakeArticle("u:https://example.com/" + std::to_string(rng() % 40), h,
+        Article a = MakeArticle("u:https://example.com/" + std::to_string(rng() % 40), rng() % 5,
                                 rng() % 3, 1'700'000'000 + static_cast<int64_t>(rng() % 100000));
         a.feed_url = url;
+        // The caller (the daemon's story index) names the story of some.
+        if (rng() % 3 == 0) a.story_id = "u:https://example.com/" + std::to_string(rng() % 40);
         batch.push_back(std::move(a));
       }
       const IngestPlan want = model.Plan(feed, batch);
@@ -748,23 +698,17 @@ TEST_F(StoreTest, RandomIngestsMatchAModel) {
     EXPECT_EQ(*listed, want_feeds);
     store.reset();
 
-    // The indexes hold exactly one time entry and one entry per band for
-    // each article, and nothing else.
-    std::set<std::string> want_time, got_time, want_stories, got_stories;
+    // The time index holds exactly one entry per article, with its story and
+    // signature, and nothing else.
+    std::set<std::string> want_time, got_time;
     for (const auto& [id, a] : model.articles()) {
-      want_time.insert(ArticleTimeKey::Encode(internal::ToMicrosSaturated(a.fetched), id));
-      for (int band = 0; band < internal::kSimhashBands; ++band) {
-        want_stories.insert(StoryKey::Encode(static_cast<uint8_t>(band),
-                                             internal::SimhashBand(a.simhash, band), id) +
-                            "=" + StoryValue::Encode(a.simhash, a.story_id));
-      }
+      want_time.insert(ArticleTimeKey::Encode(internal::ToMicrosSaturated(a.fetched), id) + "=" +
+                       internal::ArticleTimeValue::Encode(a.story_id, a.story_signature));
     }
-    for (const auto& [k, v] : RawEntries(path, internal::kArticleTimeFamily)) got_time.insert(k);
-    for (const auto& [k, v] : RawEntries(path, internal::kStoriesFamily)) {
-      got_stories.insert(k + "=" + v);
+    for (const auto& [k, v] : RawEntries(path, internal::kArticleTimeFamily)) {
+      got_time.insert(k + "=" + v);
     }
     EXPECT_EQ(got_time, want_time);
-    EXPECT_EQ(got_stories, want_stories);
   }
 }
 

@@ -106,7 +106,7 @@ inline Article RandomArticle(std::mt19937_64& rng) {
   a.updated = RandomOptionalTime(rng);
   a.fetched = UnixSeconds(std::chrono::seconds(RandomInt64(rng)));
   a.content_hash = rng();
-  a.simhash = rng();
+  a.story_signature = RandomString(rng);
   a.story_id = RandomString(rng);
   return a;
 }

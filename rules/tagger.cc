@@ -12,8 +12,6 @@
 #include <tuple>
 #include <utility>
 
-#include "rules/internal/literal_matcher.h"
-
 namespace assay::rules {
 
 std::string_view SeverityName(Severity s) {
@@ -44,8 +42,6 @@ struct Span {
 struct Atom {
   std::string regex;  // Pattern::CompiledRegex()
   std::unique_ptr<RE2> re;
-  // The same matches without RE2, when the pattern is words and phrases.
-  std::unique_ptr<internal::LiteralMatcher> literal;
   FieldMask fields = 0;  // every field some user of the atom looks at
 };
 
@@ -115,9 +111,6 @@ struct Tagger::Impl {
   TaggerOptions options;
   std::vector<Atom> atoms;
   std::map<std::string, int> atom_index;
-  // The atoms whose spans one pass per field finds together.
-  internal::LiteralSet literal_set;
-  std::vector<bool> in_literal_set;  // by atom
   FieldSet sets[kFieldCount];
   std::vector<CompiledRule> rules;
   std::vector<CompiledTag> tags;
@@ -142,10 +135,7 @@ namespace {
 // positions are computed on first use and cached.
 class Scan {
  public:
-  // `explain`: spans will be extracted for explanations, so find the spans
-  // of every word-and-phrase atom of a field in one pass.
-  Scan(const Tagger::Impl& impl, const Article& a, bool explain)
-      : impl_(impl), explain_(explain) {
+  Scan(const Tagger::Impl& impl, const Article& a) : impl_(impl) {
     text_[0] = a.title;
     text_[1] = a.summary;
     text_[2] = a.content;
@@ -175,31 +165,10 @@ class Scan {
     return (matched_[p.atom] & p.fields & FieldBit(static_cast<Field>(field))) != 0;
   }
   bool EntityInField(int e, int field) const;
-  // Every literal-set atom that matched in the field, at each word start,
-  // ordered by atom and start; computed on first use.
-  const std::vector<internal::LiteralSet::Hit>& LiteralHits(int field) const {
-    if (!hits_done_[field]) {
-      hits_done_[field] = true;
-      impl_.literal_set.Scan(text_[field], matched_.data(),
-                             FieldBit(static_cast<Field>(field)), &hits_[field]);
-      std::stable_sort(hits_[field].begin(), hits_[field].end(),
-                       [](const internal::LiteralSet::Hit& x,
-                          const internal::LiteralSet::Hit& y) { return x.id < y.id; });
-    }
-    return hits_[field];
-  }
-  // Whether LiteralMatchers may scan the field (see literal_matcher.h).
-  bool Scannable(int field) const {
-    if (scannable_[field] < 0) {
-      scannable_[field] = internal::LiteralMatcher::CanScan(text_[field]) ? 1 : 0;
-    }
-    return scannable_[field] == 1;
-  }
   bool NearInField(const Node& n, int field, std::vector<Match>* out,
                    const std::string* rule) const;
 
   const Tagger::Impl& impl_;
-  const bool explain_;
   std::string_view text_[kFieldCount];
   std::vector<FieldMask> matched_;  // atom -> fields where it matched
   std::vector<int> hit_atoms_;      // atoms with a non-zero matched_
@@ -210,9 +179,6 @@ class Scan {
   FieldMask kind_fields_[kEntityKindCount] = {0, 0, 0};
   mutable std::vector<size_t> word_starts_[kFieldCount];
   mutable bool words_done_[kFieldCount] = {false, false, false};
-  mutable int8_t scannable_[kFieldCount] = {-1, -1, -1};
-  mutable bool hits_done_[kFieldCount] = {false, false, false};
-  mutable std::vector<internal::LiteralSet::Hit> hits_[kFieldCount];
   std::vector<FieldMask> entity_fields_;
   std::vector<bool> tag_present_;
   std::vector<bool> rule_fired_;
@@ -256,36 +222,13 @@ const std::vector<Span>& Scan::Spans(int atom, int field) const {
   spans_.emplace_back(key, std::vector<Span>());
   std::vector<Span>& out = spans_.back().second;
   if (!(matched_[atom] & FieldBit(static_cast<Field>(field)))) return out;
-  // Enough for any proximity or exclusion decision on real articles; a
-  // hostile field with more occurrences is judged on the first 1024.
-  constexpr size_t kMaxSpans = 1024;
-  const Atom& a = impl_.atoms[atom];
-  if (explain_ && impl_.in_literal_set[atom] && Scannable(field)) {
-    const std::vector<internal::LiteralSet::Hit>& hits = LiteralHits(field);
-    auto it = std::lower_bound(
-        hits.begin(), hits.end(), atom,
-        [](const internal::LiteralSet::Hit& h, int id) { return h.id < id; });
-    size_t pos = 0;
-    for (; it != hits.end() && it->id == atom && out.size() < kMaxSpans; ++it) {
-      if (it->start < pos) continue;
-      out.push_back({it->start, it->end});
-      pos = it->end;
-    }
-    return out;
-  }
-  if (a.literal != nullptr && Scannable(field)) {
-    size_t pos = 0, start = 0, end = 0;
-    while (pos <= text_[field].size() && out.size() < kMaxSpans &&
-           a.literal->Find(text_[field], pos, &start, &end)) {
-      out.push_back({start, end});
-      pos = end > start ? end : end + 1;
-    }
-    return out;
-  }
-  const RE2& re = *a.re;
+  const RE2& re = *impl_.atoms[atom].re;
   re2::StringPiece text(text_[field].data(), text_[field].size());
   size_t pos = 0;
   re2::StringPiece m;
+  // Enough for any proximity or exclusion decision on real articles; a
+  // hostile field with more occurrences is judged on the first 1024.
+  constexpr size_t kMaxSpans = 1024;
   while (pos <= text.size() && out.size() < kMaxSpans &&
          re.Match(text, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
     size_t start = static_cast<size_t>(m.data() - text.data());
@@ -530,11 +473,7 @@ Status Tagger::Impl::AddPattern(const Pattern& p, const std::string& subject,
                              "' does not compile: " + re->error());
     }
     id = static_cast<int>(atoms.size());
-    atoms.push_back(Atom{regex, std::move(re),
-                         internal::LiteralMatcher::Compile(p.regex, p.case_sensitive,
-                                                           p.whole_words),
-                         0});
-    in_literal_set.push_back(literal_set.Add(p.regex, p.case_sensitive, p.whole_words, id));
+    atoms.push_back(Atom{regex, std::move(re), 0});
     atom_index.emplace(std::move(regex), id);
   }
   atoms[id].fields |= p.fields;
@@ -691,7 +630,6 @@ Result<std::shared_ptr<const Tagger>> Tagger::Compile(const RulePack& pack,
   }
 
   // Every atom is known now (rules add atoms after entities).
-  impl->literal_set.Finish();
   impl->entities_of_atom.resize(impl->atoms.size());
   for (size_t e = 0; e < impl->entities.size(); ++e) {
     for (const PatternRef& f : impl->entities[e].forms) {
@@ -722,7 +660,7 @@ Result<std::shared_ptr<const Tagger>> Tagger::Compile(const RulePack& pack,
 TagResult Tagger::Tag(const Article& article, const TagOptions& options) const {
   const Impl& impl = *impl_;
   impl.articles.fetch_add(1, std::memory_order_relaxed);
-  Scan scan(impl, article, options.spans);
+  Scan scan(impl, article);
   scan.ScanFields();
   scan.FindEntities();
   scan.EvaluateRules();

@@ -14,9 +14,6 @@
 // scanned once per non-empty field whatever the number of rules. Individual
 // patterns run only where positions matter: to extract the spans shown in
 // explanations, to measure proximity, and to check an entity's exclusions.
-// Patterns made of words and phrases find their spans without RE2
-// (rules/internal/literal_matcher.h), with exactly RE2's results; when
-// spans are wanted, one pass per field finds those of all of them at once.
 //
 // Thread safety: a Tagger is immutable once compiled; Tag() may run on any
 // number of threads at once without locking. A reload compiles a new Tagger

@@ -121,7 +121,7 @@ events {{ worker_connections 4096; }}
 http {{
   access_log off;
   types {{ application/rss+xml xml; application/atom+xml atom; }}
-  gzip on; gzip_comp_level 6; gzip_min_length 256;
+  gzip on; gzip_min_length 256;  # nginx's default level (1)
   gzip_types application/rss+xml application/atom+xml;
   keepalive_requests 100000;
   client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp; fastcgi_temp_path {root}/tmp;

@@ -50,10 +50,11 @@ void MarkFailed(FeedState* state, std::string error) {
 class Pipeline::Impl {
  public:
   Impl(asio::io_context& io, Fetcher& fetcher, storage::Store& store, const Clock& clock,
-       const config::FetchConfig& fetch, std::shared_ptr<const rules::Tagger> tagger,
+       const config::FetchConfig& fetch,
+       std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
        unsigned parse_threads)
       : fetch_(fetch),
-        tagger_(std::move(tagger)),
+        pending_tagger_(std::move(tagger)),
         rng_(std::random_device{}()),
         io_(io),
         fetcher_(fetcher),
@@ -72,6 +73,7 @@ class Pipeline::Impl {
   void SetTagger(std::shared_ptr<const rules::Tagger> tagger) {
     std::lock_guard lock(tagger_mu_);
     tagger_ = std::move(tagger);
+    pending_tagger_ = {};
   }
 
   // Polls past the in-flight limit wait here, so that bodies fetched faster
@@ -191,11 +193,19 @@ class Pipeline::Impl {
     // duplicates are tagged too and their results dropped by Store(); a
     // conditional GET makes those rare.
     Events events;
-    if (std::shared_ptr<const rules::Tagger> tagger = CurrentTagger()) {
-      for (const Article& a : articles) {
-        rules::TagResult t = tagger->Tag(a);
-        if (t.tags.empty()) continue;
-        events.emplace(a.id, ToEvent(std::move(t), tagger->pack_version()));
+    if (!articles.empty()) {
+      Result<std::shared_ptr<const rules::Tagger>> tagger = CurrentTagger();
+      if (!tagger) {
+        MarkFailed(&state, "rules: " + tagger.error().message());
+        state.etag.clear();
+        state.last_modified.clear();
+        articles.clear();
+      } else {
+        for (const Article& a : articles) {
+          rules::TagResult t = (*tagger)->Tag(a);
+          if (t.tags.empty()) continue;
+          events.emplace(a.id, ToEvent(std::move(t), (*tagger)->pack_version()));
+        }
       }
     }
     Store(feed, std::move(state), std::move(articles), std::move(events), std::move(done),
@@ -206,6 +216,14 @@ class Pipeline::Impl {
   // article (including earlier ones of this batch); an updated one keeps its
   // story but is re-indexed with its new signature.
   void AssignStories(storage::IngestPlan* plan) {
+    if (plan->new_count() + plan->updated_count() == 0) return;
+    if (!stories_loaded_) {
+      // The first new article of the process loads the index, so that a
+      // poll that only sees 304s never pays for it.
+      Status s = LoadStories();
+      if (!s.ok()) spdlog::error("stories: cannot load the story index: {}", s.message());
+      stories_loaded_ = true;
+    }
     stories_.Expire(clock_.NowSeconds());
     for (storage::IngestItem& item : plan->items) {
       if (item.change == storage::ArticleChange::kDuplicate) continue;
@@ -219,7 +237,7 @@ class Pipeline::Impl {
     }
   }
 
- public:
+ private:
   Status LoadStories() {
     const UnixSeconds since = clock_.NowSeconds() - stories_.window();
     return store_.ScanStories(since, [this](storage::Store::StoryEntry e) {
@@ -227,11 +245,16 @@ class Pipeline::Impl {
       if (sig) stories_.Add(e.article_id, e.story_id, *sig, e.fetched);
     });
   }
-  size_t story_index_size() const { return stories_.size(); }
 
- private:
-  std::shared_ptr<const rules::Tagger> CurrentTagger() {
+  // Waits for the first compile to finish, once.
+  Result<std::shared_ptr<const rules::Tagger>> CurrentTagger() {
     std::lock_guard lock(tagger_mu_);
+    if (!tagger_ && pending_tagger_.valid()) {
+      const Result<std::shared_ptr<const rules::Tagger>>& compiled = pending_tagger_.get();
+      if (!compiled) return compiled.error();
+      tagger_ = *compiled;
+    }
+    if (!tagger_) return Internal("no rule pack loaded");
     return tagger_;
   }
 
@@ -305,8 +328,10 @@ class Pipeline::Impl {
   std::deque<Waiting> waiting_;
   std::mutex tagger_mu_;
   std::shared_ptr<const rules::Tagger> tagger_;  // guarded by tagger_mu_
+  std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> pending_tagger_;  // same
   std::mt19937_64 rng_;  // store thread only
-  parsers::StoryIndex stories_;  // store thread only (and LoadStories before it runs)
+  parsers::StoryIndex stories_;  // store thread only
+  bool stories_loaded_ = false;  // store thread only
   asio::io_context& io_;
   Fetcher& fetcher_;
   storage::Store& store_;
@@ -317,7 +342,8 @@ class Pipeline::Impl {
 
 Pipeline::Pipeline(asio::io_context& io, Fetcher& fetcher, storage::Store& store,
                    const Clock& clock, const config::FetchConfig& fetch,
-                   std::shared_ptr<const rules::Tagger> tagger, unsigned parse_threads)
+                   std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
+                   unsigned parse_threads)
     : impl_(std::make_unique<Impl>(io, fetcher, store, clock, fetch, std::move(tagger),
                                    parse_threads)) {}
 void Pipeline::SetTagger(std::shared_ptr<const rules::Tagger> tagger) {
@@ -329,6 +355,5 @@ void Pipeline::AsyncPoll(const config::FeedConfig& feed, FeedState state,
   impl_->AsyncPoll(feed, std::move(state), std::move(done));
 }
 void Pipeline::Drain() { impl_->Drain(); }
-Status Pipeline::LoadStories() { return impl_->LoadStories(); }
 
 }  // namespace assay::daemon

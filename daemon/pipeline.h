@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -44,10 +45,14 @@ class Pipeline {
   // `fetch` gives the scheduling limits for each feed's next attempt, which
   // is written in the same batch as the poll's result. `tagger` tags every
   // new and updated article; an article with tags gets an event in the
-  // same batch.
+  // same batch. It may still be compiling: the first body to tag waits for
+  // it, and a poll whose tagger failed records the failure and stores
+  // nothing (so nothing is stored untagged). Polls that end in a 304 never
+  // wait for it.
   Pipeline(boost::asio::io_context& io, Fetcher& fetcher, storage::Store& store,
            const Clock& clock, const config::FetchConfig& fetch,
-           std::shared_ptr<const rules::Tagger> tagger, unsigned parse_threads = 0);
+           std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
+           unsigned parse_threads = 0);
   ~Pipeline();  // finishes queued parse and store work, then joins
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -58,10 +63,6 @@ class Pipeline {
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
                  std::function<void(PollReport)> done);
 
-  // Reads the story signatures of the last days' articles from the store
-  // into the story index that gives new articles their story ids. Call once,
-  // before the first poll.
-  Status LoadStories();
 
   // Polls that start from now on tag with `tagger` (a rule-pack reload).
   // Thread-safe.

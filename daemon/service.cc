@@ -8,12 +8,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <queue>
 
 #include "daemon/fetcher.h"
 #include "daemon/pipeline.h"
 #include "daemon/scheduler.h"
+#include "rules/rule_pack.h"
 #include "rules/tagger.h"
 #include "storage/store.h"
 
@@ -49,10 +51,18 @@ class Service::Impl {
   }
 
   Status Open() {
-    // Rules first: a broken pack must stop the daemon before it touches the
-    // store.
-    Result<std::shared_ptr<const rules::Tagger>> tagger = rules::LoadTagger(config_.rules.packs);
-    if (!tagger) return tagger.error().WithContext("loading rule packs");
+    // Rules first: a broken pack stops the daemon before it touches the
+    // store. Loading validates every pattern; compiling the matchers takes
+    // longer and overlaps the first transfers.
+    const std::vector<std::string> packs =
+        config_.rules.packs.empty() ? rules::DefaultPackPaths() : config_.rules.packs;
+    Result<rules::RulePack> pack = rules::LoadRulePack(packs);
+    if (!pack) return pack.error().WithContext("loading rule packs");
+    pack_version_ = pack->version_string;
+    std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger =
+        std::async(std::launch::async, [pack = std::move(*pack)] {
+          return rules::Tagger::Compile(pack);
+        }).share();
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(config_.store_path).parent_path(), ec);
     if (ec) return IOError("cannot create the directory of store " + config_.store_path + ": " + ec.message());
@@ -75,10 +85,9 @@ class Service::Impl {
       feeds_[f.url] = Feed{f, std::move(state)};
     }
     fetcher_ = std::make_unique<Fetcher>(io_, config_.fetch);
-    pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch, *tagger);
-    ASSAY_RETURN_IF_ERROR(pipeline_->LoadStories());
+    pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch, tagger);
     spdlog::info("store={} feeds={} rules={} opened", config_.store_path, feeds_.size(),
-                 (*tagger)->pack_version());
+                 pack_version_);
     return Status::Ok();
   }
 
@@ -231,6 +240,7 @@ class Service::Impl {
   std::map<std::string, Feed> feeds_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   bool stopping_ = false;
+  std::string pack_version_;
 };
 
 Service::Service(config::Config config, const Clock& clock)

@@ -20,6 +20,19 @@ uint64_t Fnv1a(std::string_view s, uint64_t h = kFnvOffset) {
   return h;
 }
 
+// The opening of a text, cut at a word boundary: what identifies a story is
+// in its title and lede, and a long body would only cost time and dilute
+// the signature with background.
+std::string_view Lede(std::string_view text) {
+  constexpr size_t kLedeBytes = 600;
+  if (text.size() <= kLedeBytes) return text;
+  size_t cut = text.rfind(' ', kLedeBytes);
+  if (cut == std::string_view::npos || cut < kLedeBytes / 2) cut = kLedeBytes;
+  // Never split a UTF-8 sequence.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
 }  // namespace
 
 uint64_t ContentHash(std::string_view title, std::string_view summary,
@@ -54,7 +67,7 @@ std::vector<Article> Normalise(const Feed& feed, std::string_view feed_url,
     a.fetched = fetched;
     a.content_hash = ContentHash(a.title, a.summary, a.content);
     a.story_signature = EncodeStorySignature(
-        ComputeStorySignature(a.title, a.summary.empty() ? a.content : a.summary));
+        ComputeStorySignature(a.title, Lede(a.summary.empty() ? a.content : a.summary)));
     if (!a.link.empty()) {
       a.id = "u:" + a.link;
     } else if (!a.guid.empty()) {

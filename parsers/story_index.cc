@@ -1,6 +1,7 @@
 #include "parsers/story_index.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace assay::parsers {
 
@@ -10,39 +11,48 @@ const StoryIndex::Entry* StoryIndex::At(uint64_t seq) const {
   return e.live ? &e : nullptr;
 }
 
-void StoryIndex::Compact(std::vector<uint64_t>* postings) const {
-  std::erase_if(*postings, [this](uint64_t seq) { return At(seq) == nullptr; });
+void StoryIndex::Compact(Postings* postings) const {
+  std::erase_if(postings->seqs, [this](uint64_t seq) { return At(seq) == nullptr; });
+  postings->compact_at = std::max<size_t>(64, 2 * postings->seqs.size());
 }
 
 std::optional<std::string> StoryIndex::Find(const StorySignature& sig) const {
-  double best = -1;
-  uint64_t best_seq = 0;
-  const Entry* best_entry = nullptr;
-  std::vector<uint64_t> scored;
+  // Gather candidates from the posting lists of the index terms, counting
+  // how many terms each shares; score only the likely ones.
+  const uint64_t query = ++query_;
+  candidates_.clear();
   for (uint32_t term : StoryIndexTerms(sig)) {
     auto it = postings_.find(term);
     if (it == postings_.end()) continue;
-    std::vector<uint64_t>& list = it->second;
-    // Newest last; stale numbers are dropped when they make up half a list.
-    size_t stale = 0;
-    size_t looked = 0;
-    for (auto p = list.rbegin(); p != list.rend() && looked < kMaxScoredPerTerm; ++p) {
-      const Entry* e = At(*p);
-      if (e == nullptr) {
-        ++stale;
-        continue;
+    // The size counts dead numbers not yet compacted away: at most half.
+    const std::vector<uint64_t>& list = it->second.seqs;
+    if (list.size() > kCommonTermPostings) continue;
+    const bool rare = list.size() <= kRareTermPostings;
+    for (uint64_t seq : list) {
+      const Entry* e = At(seq);
+      if (e == nullptr) continue;
+      if (e->query != query) {
+        e->query = query;
+        e->shared_terms = 0;
+        e->via_rare_term = false;
+        candidates_.push_back(seq);
       }
-      ++looked;
-      if (std::find(scored.begin(), scored.end(), *p) != scored.end()) continue;
-      scored.push_back(*p);
-      const double s = StorySimilarity(sig, e->sig);
-      if (s > best || (s == best && *p < best_seq)) {
-        best = s;
-        best_seq = *p;
-        best_entry = e;
-      }
+      ++e->shared_terms;
+      e->via_rare_term |= rare;
     }
-    if (stale * 2 > list.size()) Compact(&list);
+  }
+  double best = -1;
+  uint64_t best_seq = 0;
+  const Entry* best_entry = nullptr;
+  for (uint64_t seq : candidates_) {
+    const Entry* e = At(seq);
+    if (e->shared_terms < 2 && !e->via_rare_term) continue;
+    const double s = StorySimilarity(sig, e->sig);
+    if (s > best || (s == best && seq < best_seq)) {
+      best = s;
+      best_seq = seq;
+      best_entry = e;
+    }
   }
   if (best_entry == nullptr || best < kStoryMatchThreshold) return std::nullopt;
   return best_entry->story_id;
@@ -63,7 +73,11 @@ void StoryIndex::Add(const std::string& article_id, const std::string& story_id,
   entries_.push_back(Entry{article_id, story_id, sig, time, true});
   ++live_;
   by_article_[article_id] = seq;
-  for (uint32_t term : StoryIndexTerms(sig)) postings_[term].push_back(seq);
+  for (uint32_t term : StoryIndexTerms(sig)) {
+    Postings& p = postings_[term];
+    p.seqs.push_back(seq);
+    if (p.seqs.size() >= p.compact_at) Compact(&p);
+  }
 }
 
 void StoryIndex::Expire(UnixSeconds now) {
@@ -85,7 +99,7 @@ void StoryIndex::Expire(UnixSeconds now) {
   if (postings_.size() > 4 * std::max<size_t>(live_, 1024)) {
     for (auto it = postings_.begin(); it != postings_.end();) {
       Compact(&it->second);
-      it = it->second.empty() ? postings_.erase(it) : std::next(it);
+      it = it->second.seqs.empty() ? postings_.erase(it) : std::next(it);
     }
   }
 }

@@ -57,22 +57,39 @@ class StoryIndex {
     StorySignature sig;
     UnixSeconds time;
     bool live = true;
+    // Scratch of the Find() in progress (query_ numbers it).
+    mutable uint64_t query = 0;
+    mutable uint8_t shared_terms = 0;
+    mutable bool via_rare_term = false;
+  };
+  // A term's entries, oldest first. Dead numbers are removed when the list
+  // has doubled since it was last compacted (amortised O(1) per Add).
+  struct Postings {
+    std::vector<uint64_t> seqs;
+    size_t compact_at = 64;
   };
   // Posting lists of entry sequence numbers; entries_[seq - first_seq_].
   // Stale numbers (expired or replaced) are skipped and compacted lazily.
   const Entry* At(uint64_t seq) const;
-  void Compact(std::vector<uint64_t>* postings) const;
+  void Compact(Postings* postings) const;
 
-  // A posting list longer than this is a term too common to tell stories
-  // apart (a one-word title shared by thousands); only its most recent
-  // entries are scored.
-  static constexpr size_t kMaxScoredPerTerm = 256;
+  // A term in more recent articles than this is too common to tell stories
+  // apart (a country in every other headline, a word of a one-word title):
+  // it finds no candidates. Other terms of the signature still do.
+  static constexpr size_t kCommonTermPostings = 256;
+  // A candidate is scored when it shares two index terms with the new
+  // article, or one term that few recent articles have: scoring every
+  // article that shares one common term would cost thousands of
+  // similarity computations per article in a busy window.
+  static constexpr size_t kRareTermPostings = 32;
 
   std::chrono::seconds window_;
+  mutable uint64_t query_ = 0;
+  mutable std::vector<uint64_t> candidates_;
   std::deque<Entry> entries_;
   uint64_t first_seq_ = 0;
   size_t live_ = 0;
-  mutable std::unordered_map<uint32_t, std::vector<uint64_t>> postings_;
+  std::unordered_map<uint32_t, Postings> postings_;
   std::unordered_map<std::string, uint64_t> by_article_;
 };
 

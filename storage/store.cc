@@ -69,15 +69,16 @@ using internal::ToMicrosSaturated;
 // ---------------------------------------------------------------------------
 // RocksDB tuning. The store is write-mostly: every poll appends articles and
 // rewrites a feed record; reads are point lookups by id (ingest
-// classification, the CLI) and range scans (article_time, events, index). The machine is small and shared.
+// classification, the CLI) and range scans (article_time, events, index).
+// The machine is small and shared, and the daemon should stay near 100 MB.
 
-// 32 MiB of uncompressed blocks, shared by all column families: enough for
+// 16 MiB of uncompressed blocks, shared by all column families: enough for
 // the index and filter blocks and the hot end of the articles, small beside a
 // daemon watching thousands of feeds.
-constexpr size_t kBlockCacheBytes = 32u << 20;
-// All memtables together. Nine column families with RocksDB's default 64 MiB
+constexpr size_t kBlockCacheBytes = 16u << 20;
+// All memtables together. Eight column families with RocksDB's default 64 MiB
 // each could pin half a gigabyte; this cap flushes the largest first.
-constexpr size_t kTotalMemtableBytes = 64u << 20;
+constexpr size_t kTotalMemtableBytes = 32u << 20;
 // Old WAL files are kept until every family that wrote to them has flushed;
 // the rarely written families would otherwise pin them indefinitely.
 constexpr uint64_t kMaxTotalWalBytes = 128u << 20;
@@ -118,7 +119,7 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name,
   o.compression = PickCompression({rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
   o.bottommost_compression =
       PickCompression({rocksdb::kZSTD, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
-  o.write_buffer_size = (name == internal::kArticlesFamily ? 32u : 8u) << 20;
+  o.write_buffer_size = (name == internal::kArticlesFamily ? 16u : 4u) << 20;
 
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;

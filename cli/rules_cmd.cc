@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/feed_source.h"
 #include "core/article.h"
 #include "parsers/feed.h"
 #include "parsers/normalize.h"
@@ -31,6 +32,7 @@ struct RulesArgs {
   std::string summary;
   std::string content;
   std::string file;
+  std::string url;
 };
 
 std::string Join(const std::vector<std::string>& v) {
@@ -131,22 +133,19 @@ int RunTest(const RulesArgs& args) {
   }
   const bool colour = isatty(STDOUT_FILENO) == 1;
   std::cout << "pack:      " << (*tagger)->pack_version() << "\n";
-  if (!args.file.empty()) {
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) {
-      std::cerr << "assay rules test: cannot open " << args.file << "\n";
+  if (!args.file.empty() || !args.url.empty()) {
+    const std::string& source = args.url.empty() ? args.file : args.url;
+    Result<FeedBytes> bytes = ReadFeedSource(source);
+    if (!bytes) {
+      std::cerr << "assay rules test: " << bytes.error().message() << "\n";
       return 2;
     }
-    std::ostringstream body;
-    body << in.rdbuf();
-    parsers::FetchInfo info;
-    info.url = "file://" + args.file;
-    Result<parsers::Feed> feed = parsers::ParseFeed(body.str(), info);
+    Result<parsers::Feed> feed = parsers::ParseFeed(bytes->body, bytes->info);
     if (!feed) {
-      std::cerr << args.file << ": " << feed.error().message() << "\n";
+      std::cerr << source << ": " << feed.error().message() << "\n";
       return 2;
     }
-    std::vector<Article> articles = parsers::Normalise(*feed, info.url, UnixSeconds{});
+    std::vector<Article> articles = parsers::Normalise(*feed, bytes->info.url, UnixSeconds{});
     for (size_t i = 0; i < articles.size(); ++i) {
       std::cout << "\n--- " << (i + 1) << "/" << articles.size() << "  "
                 << (articles[i].guid.empty() ? articles[i].id : articles[i].guid) << "\n";
@@ -155,7 +154,7 @@ int RunTest(const RulesArgs& args) {
     return 0;
   }
   if (args.title.empty() && args.summary.empty() && args.content.empty()) {
-    std::cerr << "assay rules test: give --title/--summary/--content or --file\n";
+    std::cerr << "assay rules test: give --title/--summary/--content, --file or --url\n";
     return 2;
   }
   Article a;
@@ -186,6 +185,7 @@ void AddRulesCommand(CLI::App& app, int* exit_code) {
   test->add_option("--summary", args->summary, "Summary text");
   test->add_option("--content", args->content, "Content text");
   test->add_option("--file", args->file, "A feed file (RSS, Atom, JSON Feed)");
+  test->add_option("--url", args->url, "A feed URL (http or https)")->excludes("--file");
   test->callback([args, exit_code] { *exit_code = RunTest(*args); });
 }
 

@@ -321,9 +321,10 @@ class Pipeline::Impl {
   }
 
   const config::FetchConfig fetch_;
-  // io thread only. Twice the transfer limit keeps the fetcher busy while
-  // earlier bodies are parsed and stored.
-  const size_t max_in_flight_ = 2 * static_cast<size_t>(std::max(fetch_.concurrency, 1));
+  // io thread only. A quarter above the transfer limit keeps the fetcher
+  // busy while earlier bodies are parsed and stored, without letting bodies
+  // pile up when storing is the slower side.
+  const size_t max_in_flight_ = static_cast<size_t>(std::max(fetch_.concurrency, 1)) * 5 / 4 + 1;
   size_t in_flight_ = 0;
   std::deque<Waiting> waiting_;
   std::mutex tagger_mu_;

@@ -779,6 +779,10 @@ StorySignature ComputeStorySignature(std::string_view title,
 }
 
 double StorySimilarity(const StorySignature& a, const StorySignature& b) {
+  return StorySimilarity(StoryTerms(a), StoryTerms(b));
+}
+
+double StorySimilarity(StoryTerms a, StoryTerms b) {
   // Two reworded reports of one event share a handful of names and figures
   // and little else, so the score is the weight they share against a capped
   // total: 15 shared points between two long reports count as much as all of
@@ -786,8 +790,8 @@ double StorySimilarity(const StorySignature& a, const StorySignature& b) {
   constexpr int kWeightCap = 30;
   constexpr int kMinSharedWeight = 6;
   constexpr std::size_t kMinShared = 3;
-  const std::size_t na = std::min(a.terms.size(), a.weights.size());
-  const std::size_t nb = std::min(b.terms.size(), b.weights.size());
+  const std::size_t na = a.size;
+  const std::size_t nb = b.size;
   if (na == 0 || nb == 0) return 0.0;
   int total_a = 0, total_b = 0, shared_weight = 0;
   std::size_t shared = 0;

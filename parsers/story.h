@@ -79,6 +79,21 @@ StorySignature ComputeStorySignature(std::string_view title,
 // non-empty signatures.
 double StorySimilarity(const StorySignature& a, const StorySignature& b);
 
+// A borrowed view of a signature's terms and weights, for callers that keep
+// signatures in their own compact form (parsers/story_index.h).
+struct StoryTerms {
+  const uint32_t* terms = nullptr;  // sorted
+  const uint8_t* weights = nullptr;
+  std::size_t size = 0;
+  StoryTerms() = default;
+  StoryTerms(const uint32_t* t, const uint8_t* w, std::size_t n) : terms(t), weights(w), size(n) {}
+  explicit StoryTerms(const StorySignature& sig)
+      : terms(sig.terms.data()),
+        weights(sig.weights.data()),
+        size(sig.terms.size() < sig.weights.size() ? sig.terms.size() : sig.weights.size()) {}
+};
+double StorySimilarity(StoryTerms a, StoryTerms b);
+
 // The kStoryIndexTermCount heaviest terms of `sig`, ties broken by the
 // smaller hash so that two articles choose alike. Sorted ascending.
 std::vector<uint32_t> StoryIndexTerms(const StorySignature& sig);

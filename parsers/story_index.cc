@@ -47,7 +47,8 @@ std::optional<std::string> StoryIndex::Find(const StorySignature& sig) const {
   for (uint64_t seq : candidates_) {
     const Entry* e = At(seq);
     if (e->shared_terms < 2 && !e->via_rare_term) continue;
-    const double s = StorySimilarity(sig, e->sig);
+    const double s =
+        StorySimilarity(StoryTerms(sig), StoryTerms(e->terms.data(), e->weights.data(), e->size));
     if (s > best || (s == best && seq < best_seq)) {
       best = s;
       best_seq = seq;
@@ -55,7 +56,7 @@ std::optional<std::string> StoryIndex::Find(const StorySignature& sig) const {
     }
   }
   if (best_entry == nullptr || best < kStoryMatchThreshold) return std::nullopt;
-  return best_entry->story_id;
+  return best_entry->story_id.empty() ? *best_entry->article_id : best_entry->story_id;
 }
 
 void StoryIndex::Add(const std::string& article_id, const std::string& story_id,
@@ -70,9 +71,16 @@ void StoryIndex::Add(const std::string& article_id, const std::string& story_id,
     }
   }
   const uint64_t seq = first_seq_ + entries_.size();
-  entries_.push_back(Entry{article_id, story_id, sig, time, true});
+  auto slot = by_article_.insert_or_assign(article_id, seq).first;
+  Entry& e = entries_.emplace_back();
+  e.article_id = &slot->first;
+  if (story_id != article_id) e.story_id = story_id;
+  const StoryTerms view(sig);
+  e.size = static_cast<uint8_t>(std::min(view.size, e.terms.size()));
+  std::copy_n(view.terms, e.size, e.terms.begin());
+  std::copy_n(view.weights, e.size, e.weights.begin());
+  e.time = time;
   ++live_;
-  by_article_[article_id] = seq;
   for (uint32_t term : StoryIndexTerms(sig)) {
     Postings& p = postings_[term];
     p.seqs.push_back(seq);
@@ -88,7 +96,7 @@ void StoryIndex::Expire(UnixSeconds now) {
     Entry& e = entries_.front();
     if (e.live) {
       --live_;
-      auto it = by_article_.find(e.article_id);
+      auto it = by_article_.find(*e.article_id);
       if (it != by_article_.end() && it->second == first_seq_) by_article_.erase(it);
     }
     entries_.pop_front();

@@ -16,6 +16,7 @@
 #ifndef ASSAY_PARSERS_STORY_INDEX_H_
 #define ASSAY_PARSERS_STORY_INDEX_H_
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -51,12 +52,15 @@ class StoryIndex {
   std::chrono::seconds window() const { return window_; }
 
  private:
+  // Kept small: a busy week holds hundreds of thousands of entries.
   struct Entry {
-    std::string article_id;
-    std::string story_id;
-    StorySignature sig;
-    UnixSeconds time;
+    const std::string* article_id;  // the key in by_article_
+    std::string story_id;           // empty: the article's own id
+    std::array<uint32_t, kStorySignatureMaxTerms> terms;
+    std::array<uint8_t, kStorySignatureMaxTerms> weights;
+    uint8_t size = 0;
     bool live = true;
+    UnixSeconds time;
     // Scratch of the Find() in progress (query_ numbers it).
     mutable uint64_t query = 0;
     mutable uint8_t shared_terms = 0;

@@ -72,13 +72,13 @@ using internal::ToMicrosSaturated;
 // classification, the CLI) and range scans (article_time, events, index).
 // The machine is small and shared, and the daemon should stay near 100 MB.
 
-// 16 MiB of uncompressed blocks, shared by all column families: enough for
+// 8 MiB of uncompressed blocks, shared by all column families: enough for
 // the index and filter blocks and the hot end of the articles, small beside a
 // daemon watching thousands of feeds.
-constexpr size_t kBlockCacheBytes = 16u << 20;
+constexpr size_t kBlockCacheBytes = 8u << 20;
 // All memtables together. Eight column families with RocksDB's default 64 MiB
 // each could pin half a gigabyte; this cap flushes the largest first.
-constexpr size_t kTotalMemtableBytes = 32u << 20;
+constexpr size_t kTotalMemtableBytes = 24u << 20;
 // Old WAL files are kept until every family that wrote to them has flushed;
 // the rarely written families would otherwise pin them indefinitely.
 constexpr uint64_t kMaxTotalWalBytes = 128u << 20;
@@ -119,7 +119,7 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name,
   o.compression = PickCompression({rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
   o.bottommost_compression =
       PickCompression({rocksdb::kZSTD, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
-  o.write_buffer_size = (name == internal::kArticlesFamily ? 16u : 4u) << 20;
+  o.write_buffer_size = (name == internal::kArticlesFamily ? 12u : 4u) << 20;
 
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
@@ -199,6 +199,16 @@ class RocksStore final : public Store {
 
   ~RocksStore() override {
     if (db_ == nullptr) return;
+    if (!read_only_) {
+      // RocksDB does not flush on close while the WAL is on, so the next
+      // open would replay the whole WAL into memtables (seconds after a
+      // large ingest). Flushing here moves that cost to the end of a run
+      // that wrote, and a run that wrote nothing has nothing to flush. A
+      // failure only means the next open replays the WAL.
+      rocksdb::FlushOptions flush;
+      flush.allow_write_stall = true;
+      db_->Flush(flush, all_handles_).PermitUncheckedError();
+    }
     // Handles first: RocksDB requires them gone before the DB is deleted.
     for (rocksdb::ColumnFamilyHandle* h : all_handles_) {
       db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();

@@ -52,15 +52,16 @@ class Service::Impl {
 
   Status Open() {
     // Rules first: a broken pack stops the daemon before it touches the
-    // store. Loading validates every pattern; compiling the matchers takes
-    // longer and overlaps the first transfers.
+    // store. Loading validates every pattern; the matchers are compiled by
+    // the first poll that has something to tag, so a pass that only sees
+    // 304s never pays for them.
     const std::vector<std::string> packs =
         config_.rules.packs.empty() ? rules::DefaultPackPaths() : config_.rules.packs;
     Result<rules::RulePack> pack = rules::LoadRulePack(packs);
     if (!pack) return pack.error().WithContext("loading rule packs");
     pack_version_ = pack->version_string;
     std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger =
-        std::async(std::launch::async, [pack = std::move(*pack)] {
+        std::async(std::launch::deferred, [pack = std::move(*pack)] {
           return rules::Tagger::Compile(pack);
         }).share();
     std::error_code ec;

@@ -4,21 +4,13 @@
 #include <string>
 #include <unordered_set>
 
+#include "parsers/internal/fnv.h"
 #include "parsers/story.h"
 
 namespace assay::parsers {
 namespace {
 
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
-
-uint64_t Fnv1a(std::string_view s, uint64_t h = kFnvOffset) {
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= kFnvPrime;
-  }
-  return h;
-}
+using internal::Fnv1a;
 
 // The opening of a text, cut at a word boundary: what identifies a story is
 // in its title and lede, and a long body would only cost time and dilute

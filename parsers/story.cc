@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include "parsers/internal/fnv.h"
+
 namespace assay::parsers {
 namespace {
 
@@ -186,16 +188,7 @@ constexpr std::array<std::string_view, 12> kNumberWords = {
 // Hashing and the lexicon table.
 // ---------------------------------------------------------------------------
 
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
-
-uint64_t Fnv1a(std::string_view s, uint64_t h = kFnvOffset) {
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= kFnvPrime;
-  }
-  return h;
-}
+using internal::Fnv1a;
 
 uint64_t Mix(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

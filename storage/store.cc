@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -33,6 +34,15 @@ std::string_view ArticleChangeName(ArticleChange c) {
     case ArticleChange::kDuplicate: return "duplicate";
   }
   return "unknown";
+}
+
+std::optional<int> SeverityRank(std::string_view severity) {
+  static constexpr std::array<std::string_view, 5> kNames = {"info", "low", "medium", "high",
+                                                             "critical"};
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == severity) return static_cast<int>(i);
+  }
+  return std::nullopt;
 }
 
 namespace {
@@ -378,35 +388,43 @@ class RocksStore final : public Store {
                        event_count_.load(std::memory_order_relaxed)};
   }
 
+  // Filtered event reads (store.h, FORMAT.md "Reading events"):
+  //  1. Candidate prefixes: one index prefix per all_tags, minerals,
+  //     countries and blocs value, the feed, the story, and any_tags when it
+  //     holds exactly one tag. None: the `events` family itself (prefix "").
+  //  2. Probe each candidate: count its entries within [since, until), up to
+  //     kProbeEntries, and keep the one with the fewest (first on ties).
+  //  3. Walk the chosen range in the requested order, collect event keys in
+  //     batches of kFetchBatch, MultiGet them from `events`, and keep the
+  //     decoded events that meet every condition, until `limit` are kept.
   Result<std::vector<Event>> Events(const EventQuery& query) const override {
-    std::vector<Event> out;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), handles_[internal::kEvents]));
-    const std::string lo = query.since ? internal::EncodeTimeMicros(*query.since) : "";
-    const std::string hi = query.until ? internal::EncodeTimeMicros(*query.until) : "";
-    auto in_range = [&](std::string_view key) {
-      return (lo.empty() || key >= std::string_view(lo)) &&
-             (hi.empty() || key < std::string_view(hi));
+    if (query.since && query.until && *query.since >= *query.until) return std::vector<Event>();
+    std::vector<std::string> candidates;
+    auto add = [&](internal::IndexKind kind, const std::vector<std::string>& values) {
+      for (const std::string& v : values) candidates.push_back(internal::IndexPrefix(kind, v));
     };
-    if (query.newest_first) {
-      if (hi.empty()) {
-        it->SeekToLast();
-      } else {
-        it->SeekForPrev(hi);
-        if (it->Valid() && !in_range(it->key().ToStringView())) it->Prev();
+    add(internal::IndexKind::kTag, query.all_tags);
+    if (query.any_tags.size() == 1) add(internal::IndexKind::kTag, query.any_tags);
+    add(internal::IndexKind::kMineral, query.minerals);
+    add(internal::IndexKind::kCountry, query.countries);
+    add(internal::IndexKind::kBloc, query.blocs);
+    if (query.feed) candidates.push_back(internal::IndexPrefix(internal::IndexKind::kFeed, *query.feed));
+    if (query.story) {
+      candidates.push_back(internal::IndexPrefix(internal::IndexKind::kStory, *query.story));
+    }
+    if (candidates.empty()) return ScanEvents(query);
+
+    size_t best = 0;
+    size_t best_count = SIZE_MAX;
+    for (size_t i = 0; i < candidates.size() && best_count > 0; ++i) {
+      Result<size_t> n = CountIndexRange(candidates[i], query);
+      if (!n) return n.error();
+      if (*n < best_count) {
+        best = i;
+        best_count = *n;
       }
-    } else {
-      lo.empty() ? it->SeekToFirst() : it->Seek(lo);
     }
-    for (; it->Valid() && in_range(it->key().ToStringView()) &&
-           (query.limit == 0 || out.size() < query.limit);
-         query.newest_first ? it->Prev() : it->Next()) {
-      Result<Event> e = DecodeEventRecord(it->key().ToStringView(), it->value().ToStringView());
-      if (!e) return e.error();
-      out.push_back(std::move(*e));
-    }
-    ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "reading events of store " + path_));
-    return out;
+    return ScanIndex(candidates[best], query);
   }
 
   Result<std::optional<Event>> GetEventForArticle(std::string_view article_id) const override {
@@ -493,6 +511,161 @@ class RocksStore final : public Store {
     }
     e->time = k->time;
     return e;
+  }
+
+  // The key range [lower, upper) of the entries under `prefix` (a full
+  // index prefix, or "" for the `events` family) within the query's time
+  // range. An empty upper means no upper bound.
+  struct KeyRange {
+    std::string lower;
+    std::string upper;
+  };
+  static KeyRange RangeOf(std::string_view prefix, const EventQuery& query) {
+    KeyRange r;
+    r.lower = std::string(prefix);
+    if (query.since) r.lower += internal::EncodeTimeMicros(*query.since);
+    if (query.until) {
+      r.upper = std::string(prefix) + internal::EncodeTimeMicros(*query.until);
+    } else if (!prefix.empty()) {
+      // The prefix ends with 0x00: the next prefix ends with 0x01.
+      r.upper = std::string(prefix);
+      r.upper.back() = '\x01';
+    }
+    return r;
+  }
+
+  // An iterator over `range` of family `cf`, positioned at its first entry
+  // in the requested order (possibly not Valid()).
+  std::unique_ptr<rocksdb::Iterator> OpenRange(internal::Family cf, const KeyRange& range,
+                                               bool newest_first, rocksdb::Slice* lower,
+                                               rocksdb::Slice* upper) const {
+    rocksdb::ReadOptions ro;
+    *lower = rocksdb::Slice(range.lower);
+    *upper = rocksdb::Slice(range.upper);
+    ro.iterate_lower_bound = lower;
+    if (!range.upper.empty()) ro.iterate_upper_bound = upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[cf]));
+    newest_first ? it->SeekToLast() : it->SeekToFirst();
+    return it;
+  }
+
+  static bool InRange(const KeyRange& range, std::string_view key) {
+    return key >= std::string_view(range.lower) &&
+           (range.upper.empty() || key < std::string_view(range.upper));
+  }
+
+  // The number of index entries under `prefix` in the time range, counting
+  // at most kProbeEntries.
+  Result<size_t> CountIndexRange(const std::string& prefix, const EventQuery& query) const {
+    constexpr size_t kProbeEntries = 512;
+    const KeyRange range = RangeOf(prefix, query);
+    rocksdb::Slice lower, upper;
+    std::unique_ptr<rocksdb::Iterator> it =
+        OpenRange(internal::kIndex, range, /*newest_first=*/false, &lower, &upper);
+    size_t n = 0;
+    for (; it->Valid() && InRange(range, it->key().ToStringView()) && n < kProbeEntries;
+         it->Next()) {
+      ++n;
+    }
+    ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "probing the index of store " + path_));
+    return n;
+  }
+
+  // Whether `e` meets the query's conditions (the time range aside, which
+  // the key range already enforces).
+  static bool Matches(const Event& e, const EventQuery& q) {
+    auto has = [](const std::vector<std::string>& set, const std::string& v) {
+      return std::find(set.begin(), set.end(), v) != set.end();
+    };
+    auto has_all = [&](const std::vector<std::string>& set, const std::vector<std::string>& want) {
+      return std::all_of(want.begin(), want.end(),
+                         [&](const std::string& v) { return has(set, v); });
+    };
+    if (!has_all(e.tags, q.all_tags) || !has_all(e.minerals, q.minerals) ||
+        !has_all(e.countries, q.countries) || !has_all(e.blocs, q.blocs)) {
+      return false;
+    }
+    if (!q.any_tags.empty() &&
+        std::none_of(q.any_tags.begin(), q.any_tags.end(),
+                     [&](const std::string& v) { return has(e.tags, v); })) {
+      return false;
+    }
+    if (q.feed && e.feed_url != *q.feed) return false;
+    if (q.story && e.story_id != *q.story) return false;
+    if (q.min_score && !(e.score >= *q.min_score)) return false;
+    if (q.min_severity_rank) {
+      std::optional<int> rank = SeverityRank(e.severity);
+      if (!rank || *rank < *q.min_severity_rank) return false;
+    }
+    return true;
+  }
+
+  static bool Full(const std::vector<Event>& out, const EventQuery& q) {
+    return q.limit != 0 && out.size() >= q.limit;
+  }
+
+  // Walks `events` by time, keeping the events that match.
+  Result<std::vector<Event>> ScanEvents(const EventQuery& query) const {
+    std::vector<Event> out;
+    const KeyRange range = RangeOf("", query);
+    rocksdb::Slice lower, upper;
+    std::unique_ptr<rocksdb::Iterator> it =
+        OpenRange(internal::kEvents, range, query.newest_first, &lower, &upper);
+    for (; it->Valid() && InRange(range, it->key().ToStringView()) && !Full(out, query);
+         query.newest_first ? it->Prev() : it->Next()) {
+      Result<Event> e = DecodeEventRecord(it->key().ToStringView(), it->value().ToStringView());
+      if (!e) return e.error();
+      if (Matches(*e, query)) out.push_back(std::move(*e));
+    }
+    ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "reading events of store " + path_));
+    return out;
+  }
+
+  // Walks the index entries under `prefix`, fetching their events in
+  // batches and keeping the ones that match.
+  Result<std::vector<Event>> ScanIndex(const std::string& prefix, const EventQuery& query) const {
+    constexpr size_t kFetchBatch = 64;
+    std::vector<Event> out;
+    const KeyRange range = RangeOf(prefix, query);
+    rocksdb::Slice lower, upper;
+    std::unique_ptr<rocksdb::Iterator> it =
+        OpenRange(internal::kIndex, range, query.newest_first, &lower, &upper);
+    std::vector<std::string> keys;
+    keys.reserve(kFetchBatch);
+    auto flush = [&]() -> Status {
+      const size_t n = keys.size();
+      std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+      std::vector<rocksdb::PinnableSlice> values(n);
+      std::vector<rocksdb::Status> statuses(n);
+      if (n > 0) {
+        db_->MultiGet(rocksdb::ReadOptions(), handles_[internal::kEvents], n, slices.data(),
+                      values.data(), statuses.data());
+      }
+      for (size_t i = 0; i < n && !Full(out, query); ++i) {
+        // An index entry without its event: the event was rewritten or
+        // deleted (in one batch with the entry) after the entry was read.
+        if (statuses[i].IsNotFound()) continue;
+        if (!statuses[i].ok()) return FromRocks(statuses[i], "reading events of store " + path_);
+        Result<Event> e = DecodeEventRecord(keys[i], values[i].ToStringView());
+        if (!e) return e.error();
+        if (Matches(*e, query)) out.push_back(std::move(*e));
+      }
+      keys.clear();
+      return Status::Ok();
+    };
+    for (; it->Valid() && InRange(range, it->key().ToStringView()) && !Full(out, query);
+         query.newest_first ? it->Prev() : it->Next()) {
+      std::string_view key = it->key().ToStringView();
+      if (key.size() <= prefix.size() || key.substr(0, prefix.size()) != prefix) {
+        return Corruption("index: malformed entry under a " + std::to_string(prefix.size()) +
+                          "-byte prefix in store " + path_);
+      }
+      keys.emplace_back(key.substr(prefix.size()));
+      if (keys.size() == kFetchBatch) ASSAY_RETURN_IF_ERROR(flush());
+    }
+    ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "reading the index of store " + path_));
+    if (!Full(out, query)) ASSAY_RETURN_IF_ERROR(flush());
+    return out;
   }
 
   // Reads the stored versions of `ids` (nullopt where absent) in one MultiGet.

@@ -80,12 +80,31 @@ struct StoreCounts {
   uint64_t events = 0;
 };
 
-// A time-ordered read of the event log.
+// The rank of an event severity: "info" 0, "low" 1, "medium" 2, "high" 3,
+// "critical" 4; nullopt for any other string.
+std::optional<int> SeverityRank(std::string_view severity);
+
+// A time-ordered, filtered read of the event log. Every condition that is
+// set must hold (an empty list or an unset optional is no condition).
+// Results are in event-key order (time, then article id), newest or oldest
+// first, at most `limit` of them.
 struct EventQuery {
   std::optional<UnixMicros> since;  // inclusive
   std::optional<UnixMicros> until;  // exclusive
   size_t limit = 100;               // 0 = no limit
   bool newest_first = true;
+
+  std::vector<std::string> all_tags;   // the event has every one of these tags
+  std::vector<std::string> any_tags;   // ... and at least one of these
+  std::vector<std::string> minerals;   // ... and every one of these minerals
+  std::vector<std::string> countries;  // ... every one of these countries
+  std::vector<std::string> blocs;      // ... every one of these blocs
+  std::optional<std::string> feed;     // feed URL, exact
+  std::optional<std::string> story;    // story id, exact
+  std::optional<double> min_score;     // score >= min_score
+  // SeverityRank(event.severity) >= min_severity_rank; an event with an
+  // unknown severity never passes.
+  std::optional<int> min_severity_rank;
 };
 
 class Store {
@@ -128,6 +147,13 @@ class Store {
   virtual StoreCounts Counts() const = 0;
 
   // --- events ---
+  // Reads the events matching `query`. With a tag, any-tag (exactly one),
+  // mineral, country, bloc, feed or story condition the read walks the
+  // `index` family (the most selective of those prefixes within the time
+  // range) and checks the other conditions on each event; otherwise it walks
+  // `events` by time. Cost: the entries scanned before `limit` matches are
+  // found, plus a bounded probe of each candidate prefix. Corruption for an
+  // unreadable record.
   virtual Result<std::vector<Event>> Events(const EventQuery& query) const = 0;
   virtual Result<std::optional<Event>> GetEventForArticle(std::string_view article_id) const = 0;
 

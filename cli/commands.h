@@ -13,6 +13,7 @@ void AddParseCommand(CLI::App& app, int* exit_code);  // parse_cmd.cc
 void AddFeedsCommand(CLI::App& app, int* exit_code);  // feeds_cmd.cc
 void AddTagCommand(CLI::App& app, int* exit_code);    // tag_cmd.cc
 void AddRulesCommand(CLI::App& app, int* exit_code);  // rules_cmd.cc
+void AddEventsCommand(CLI::App& app, int* exit_code);  // events_cmd.cc
 
 }  // namespace assay::cli
 

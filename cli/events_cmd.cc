@@ -1,0 +1,343 @@
+// assay events: the event log, filtered by time, tag, entity, feed, story,
+// score and severity (storage::EventQuery), printed as a table, JSON, NDJSON
+// or CSV. Each event is shown with its article's title and link and its
+// feed's name.
+//
+// Exit status: 0 with the events printed (none is fine), 2 for a bad flag
+// value or an unreadable store, with one line on stderr.
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/store_access.h"
+#include "config/config.h"
+#include "core/time.h"
+
+namespace assay::cli {
+namespace {
+
+struct EventsFlags {
+  StoreFlags store;
+  std::string since;
+  std::string until;
+  std::vector<std::string> tags;
+  std::vector<std::string> any_tags;
+  std::vector<std::string> minerals;
+  std::vector<std::string> countries;
+  std::vector<std::string> blocs;
+  std::string feed;
+  std::string story;
+  std::string min_severity;
+  std::string min_score;
+  std::string limit = "50";
+  bool oldest_first = false;
+  std::string format = "table";
+};
+
+// One printed event: the event with its article's and feed's fields.
+struct Row {
+  std::string id;
+  UnixMicros time{};
+  std::string feed;
+  std::string source;
+  std::string title;
+  std::string link;
+  std::vector<std::string> tags;
+  std::vector<std::string> minerals;
+  std::vector<std::string> countries;
+  std::vector<std::string> blocs;
+  double score = 0;
+  std::string severity;
+  std::string story;
+};
+
+// --since/--until: a duration before `now` ("24h", "7d") or an RFC 3339 time.
+Result<UnixMicros> ParseTimeFlag(std::string_view flag, const std::string& text, UnixMicros now) {
+  if (std::optional<UnixSeconds> t = ParseRfc3339(text)) return UnixMicros(*t);
+  if (Result<std::chrono::seconds> d = config::ParseDuration(text); d && d->count() >= 0) {
+    return now - std::chrono::duration_cast<std::chrono::microseconds>(*d);
+  }
+  return InvalidArgument(std::string(flag) + ": '" + text +
+                         "' is neither a duration before now (24h, 7d) nor an RFC 3339 time");
+}
+
+// Builds the query from the flags; InvalidArgument naming the flag.
+Result<storage::EventQuery> BuildQuery(const EventsFlags& f, UnixMicros now) {
+  storage::EventQuery q;
+  if (!f.since.empty()) {
+    Result<UnixMicros> t = ParseTimeFlag("--since", f.since, now);
+    if (!t) return t.error();
+    q.since = *t;
+  }
+  if (!f.until.empty()) {
+    Result<UnixMicros> t = ParseTimeFlag("--until", f.until, now);
+    if (!t) return t.error();
+    q.until = *t;
+  }
+  q.all_tags = f.tags;
+  q.any_tags = f.any_tags;
+  q.minerals = f.minerals;
+  q.countries = f.countries;
+  q.blocs = f.blocs;
+  if (!f.feed.empty()) q.feed = f.feed;
+  if (!f.story.empty()) q.story = f.story;
+  if (!f.min_severity.empty()) {
+    q.min_severity_rank = storage::SeverityRank(f.min_severity);
+    if (!q.min_severity_rank) {
+      return InvalidArgument("--min-severity: '" + f.min_severity +
+                             "' is not one of info, low, medium, high, critical");
+    }
+  }
+  if (!f.min_score.empty()) {
+    double v = 0;
+    const char* end = f.min_score.data() + f.min_score.size();
+    auto [p, ec] = std::from_chars(f.min_score.data(), end, v);
+    if (ec != std::errc() || p != end || !std::isfinite(v)) {
+      return InvalidArgument("--min-score: '" + f.min_score + "' is not a number");
+    }
+    q.min_score = v;
+  }
+  {
+    size_t v = 0;
+    const char* end = f.limit.data() + f.limit.size();
+    auto [p, ec] = std::from_chars(f.limit.data(), end, v);
+    if (f.limit.empty() || ec != std::errc() || p != end) {
+      return InvalidArgument("--limit: '" + f.limit +
+                             "' is not a non-negative integer (0 means no limit)");
+    }
+    q.limit = v;
+  }
+  q.newest_first = !f.oldest_first;
+  return q;
+}
+
+// The events with their articles and feeds (each feed read once).
+Result<std::vector<Row>> ToRows(const storage::Store& store, std::vector<Event> events) {
+  std::map<std::string, std::string> sources;
+  std::vector<Row> rows;
+  rows.reserve(events.size());
+  for (Event& e : events) {
+    Row r;
+    auto source = sources.find(e.feed_url);
+    if (source == sources.end()) {
+      Result<std::optional<FeedState>> feed = store.GetFeed(e.feed_url);
+      if (!feed) return feed.error();
+      std::string name;
+      if (*feed) name = (*feed)->name.empty() ? (*feed)->title : (*feed)->name;
+      source = sources.emplace(e.feed_url, std::move(name)).first;
+    }
+    r.source = source->second;
+    Result<std::optional<Article>> article = store.GetArticle(e.article_id);
+    if (!article) return article.error();
+    if (*article) {
+      r.title = (*article)->title;
+      r.link = (*article)->link;
+    }
+    r.id = std::move(e.article_id);
+    r.time = e.time;
+    r.feed = std::move(e.feed_url);
+    r.tags = std::move(e.tags);
+    r.minerals = std::move(e.minerals);
+    r.countries = std::move(e.countries);
+    r.blocs = std::move(e.blocs);
+    r.score = e.score;
+    r.severity = std::move(e.severity);
+    r.story = std::move(e.story_id);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// The shortest text that reads back as the same double.
+std::string FormatScore(double v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  if (ec != std::errc()) return "?";
+  return std::string(buf, p);
+}
+
+std::string Join(const std::vector<std::string>& values, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += sep;
+    out += values[i];
+  }
+  return out;
+}
+
+// Keys in the order of the table columns.
+nlohmann::ordered_json ToJson(const Row& r) {
+  return {{"id", r.id},
+          {"time", FormatRfc3339Micros(r.time)},
+          {"feed", r.feed},
+          {"source", r.source},
+          {"title", r.title},
+          {"link", r.link},
+          {"tags", r.tags},
+          {"minerals", r.minerals},
+          {"countries", r.countries},
+          {"blocs", r.blocs},
+          {"score", r.score},
+          {"severity", r.severity},
+          {"story", r.story}};
+}
+
+// RFC 4180: a field with a comma, quote, CR or LF is quoted, its quotes
+// doubled.
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+void PrintCsv(std::ostream& out, const std::vector<Row>& rows) {
+  out << "id,time,feed,source,title,link,tags,minerals,countries,blocs,score,severity,story\r\n";
+  for (const Row& r : rows) {
+    const std::vector<std::string> fields = {
+        r.id,        FormatRfc3339Micros(r.time), r.feed,           r.source,
+        r.title,     r.link,                      Join(r.tags, ";"), Join(r.minerals, ";"),
+        Join(r.countries, ";"), Join(r.blocs, ";"), FormatScore(r.score), r.severity,
+        r.story};
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) out << ',';
+      out << CsvField(fields[i]);
+    }
+    out << "\r\n";
+  }
+}
+
+// Cuts `s` to `width` display columns (UTF-8 code points; control
+// characters shown as spaces), marking a cut with an ellipsis, and pads it.
+std::string Fit(const std::string& s, size_t width) {
+  std::string out;
+  size_t cols = 0, i = 0;
+  while (i < s.size() && cols < width) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (cols + 1 == width && i + len < s.size()) break;  // room for the ellipsis only
+    if (c < 0x20 || c == 0x7f) {
+      out += ' ';
+    } else {
+      out.append(s, i, len);
+    }
+    i += len;
+    ++cols;
+  }
+  if (i < s.size()) {
+    out += "\u2026";
+    ++cols;
+  }
+  out.append(width > cols ? width - cols : 0, ' ');
+  return out;
+}
+
+const char* SeverityColour(const std::string& severity) {
+  if (severity == "critical") return "\x1b[1;31m";
+  if (severity == "high") return "\x1b[31m";
+  if (severity == "medium") return "\x1b[33m";
+  return nullptr;
+}
+
+void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool colour) {
+  out << Fit("TIME", 20) << "  " << Fit("SEVERITY", 8) << "  " << Fit("SCORE", 6) << "  "
+      << Fit("SOURCE", 18) << "  " << Fit("TAGS", 28) << "  " << Fit("MINERALS", 18) << "  "
+      << Fit("COUNTRIES", 10) << "  " << Fit("BLOCS", 10) << "  " << Fit("TITLE", 50) << "  "
+      << Fit("ID", 40) << "  " << Fit("STORY", 40) << "  " << Fit("FEED", 36) << "  LINK\n";
+  for (const Row& r : rows) {
+    std::string severity = Fit(r.severity, 8);
+    const char* c = colour ? SeverityColour(r.severity) : nullptr;
+    if (c != nullptr) severity = c + severity + "\x1b[0m";
+    out << Fit(FormatRfc3339(std::chrono::floor<std::chrono::seconds>(r.time)), 20) << "  "
+        << severity << "  " << Fit(FormatScore(r.score), 6) << "  " << Fit(r.source, 18) << "  "
+        << Fit(Join(r.tags, ","), 28) << "  " << Fit(Join(r.minerals, ","), 18) << "  "
+        << Fit(Join(r.countries, ","), 10) << "  " << Fit(Join(r.blocs, ","), 10) << "  "
+        << Fit(r.title, 50) << "  " << Fit(r.id, 40) << "  " << Fit(r.story, 40) << "  "
+        << Fit(r.feed, 36) << "  " << r.link << "\n";
+  }
+}
+
+int Run(const EventsFlags& flags) {
+  const UnixMicros now = SystemClock().Now();
+  Result<storage::EventQuery> query = BuildQuery(flags, now);
+  if (!query) {
+    std::cerr << "assay events: " << query.error().message() << "\n";
+    return 2;
+  }
+  auto store = ReadOnlyStore::Open(flags.store);
+  if (!store) {
+    std::cerr << "assay events: " << store.error().message() << "\n";
+    return 2;
+  }
+  Result<std::vector<Event>> events = (*store)->store().Events(*query);
+  if (!events) {
+    std::cerr << "assay events: " << events.error().message() << "\n";
+    return 2;
+  }
+  Result<std::vector<Row>> rows = ToRows((*store)->store(), std::move(*events));
+  if (!rows) {
+    std::cerr << "assay events: " << rows.error().message() << "\n";
+    return 2;
+  }
+  if (flags.format == "json") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const Row& r : *rows) out.push_back(ToJson(r));
+    // Stored text is UTF-8 but not checked here; replace rather than throw.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (flags.format == "ndjson") {
+    for (const Row& r : *rows) {
+      std::cout << ToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
+    }
+  } else if (flags.format == "csv") {
+    PrintCsv(std::cout, *rows);
+  } else {
+    PrintTable(std::cout, *rows, isatty(STDOUT_FILENO) == 1);
+  }
+  std::cout.flush();
+  return std::cout ? 0 : 2;
+}
+
+}  // namespace
+
+void AddEventsCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("events", "list events from the event log, filtered");
+  auto f = std::make_shared<EventsFlags>();
+  f->store.AddTo(cmd);
+  cmd->add_option("--since", f->since, "from this time on (24h, 7d before now, or RFC 3339)");
+  cmd->add_option("--until", f->until, "before this time (24h, 7d before now, or RFC 3339)");
+  auto one_each = [](CLI::Option* o) { o->allow_extra_args(false); };
+  one_each(cmd->add_option("--tag", f->tags, "has this tag (repeatable: all of them)"));
+  one_each(cmd->add_option("--any-tag", f->any_tags, "has one of these tags (repeatable)"));
+  one_each(cmd->add_option("--mineral", f->minerals, "names this mineral (repeatable: all)"));
+  one_each(cmd->add_option("--country", f->countries, "names this country (repeatable: all)"));
+  one_each(cmd->add_option("--bloc", f->blocs, "names this bloc (repeatable: all)"));
+  cmd->add_option("--feed", f->feed, "from this feed (configured URL)");
+  cmd->add_option("--story", f->story, "in this story (story id)");
+  cmd->add_option("--min-severity", f->min_severity, "info, low, medium, high or critical");
+  cmd->add_option("--min-score", f->min_score, "score at least this");
+  cmd->add_option("--limit", f->limit, "at most this many events (0: all)")
+      ->capture_default_str();
+  cmd->add_flag("--oldest-first", f->oldest_first, "oldest first (default: newest first)");
+  cmd->add_option("--format", f->format, "table, json, ndjson or csv")
+      ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}))
+      ->capture_default_str();
+  cmd->callback([=] { *exit_code = Run(*f); });
+}
+
+}  // namespace assay::cli

@@ -13,6 +13,7 @@
 #include <queue>
 
 #include "daemon/fetcher.h"
+#include "daemon/notify.h"
 #include "daemon/pipeline.h"
 #include "daemon/scheduler.h"
 #include "rules/rule_pack.h"
@@ -115,6 +116,12 @@ class Service::Impl {
 
   Status Run() {
     WatchSignals();
+    if (std::optional<std::chrono::microseconds> wd = Notifier::WatchdogInterval()) {
+      // Pinged from the loop itself: a wedged loop stops the pings and
+      // systemd restarts the daemon.
+      watchdog_interval_ = *wd / 2;
+      ArmWatchdog();
+    }
     const UnixSeconds now = clock_.NowSeconds();
     for (auto& [url, feed] : feeds_) {
       // A restart keeps each feed's schedule; due and new feeds go now.
@@ -123,6 +130,7 @@ class Service::Impl {
       due_.push({when, url});
     }
     ArmTimer();
+    notifier_.Ready(StatusLine());
     io_.run();
     return Status::Ok();
   }
@@ -154,7 +162,9 @@ class Service::Impl {
   void BeginStop() {
     if (stopping_) return;
     stopping_ = true;
+    notifier_.Stopping();
     timer_.cancel();
+    watchdog_.cancel();
     signals_.cancel();
     fetcher_->Shutdown();
   }
@@ -191,6 +201,25 @@ class Service::Impl {
     }
   }
 
+  void ArmWatchdog() {
+    notifier_.Watchdog();
+    watchdog_.expires_after(watchdog_interval_);
+    watchdog_.async_wait([this](error_code ec) {
+      if (ec == asio::error::operation_aborted || stopping_) return;
+      ArmWatchdog();
+    });
+  }
+
+  // "feeds 120 (3 failing), articles 5120, events 310"
+  std::string StatusLine() const {
+    size_t failing = 0;
+    for (const auto& [url, feed] : feeds_) failing += feed.state.outcome == FetchOutcome::kFailed;
+    const storage::StoreCounts c = store_->Counts();
+    return "feeds " + std::to_string(feeds_.size()) + " (" + std::to_string(failing) +
+           " failing), articles " + std::to_string(c.articles) + ", events " +
+           std::to_string(c.events);
+  }
+
   void ArmTimer() {
     if (stopping_ || due_.empty()) return;
     const UnixSeconds now = clock_.NowSeconds();
@@ -219,6 +248,7 @@ class Service::Impl {
         PollSummary ignored;
         Record(r, &ignored);
         Schedule(f->second);
+        notifier_.Status(StatusLine());
       });
     }
   }
@@ -234,6 +264,9 @@ class Service::Impl {
   const Clock& clock_;
   asio::io_context io_;
   asio::steady_timer timer_;
+  asio::steady_timer watchdog_{io_};
+  std::chrono::microseconds watchdog_interval_{0};
+  Notifier notifier_;
   asio::signal_set signals_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Fetcher> fetcher_;

@@ -20,6 +20,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-aiosmtpd    # test receivers
   nginx-light curl            # test and bench feed servers
+  systemd                     # systemd-analyze checks of the unit file
   clang-14 libclang-rt-14-dev # fuzzers
 )
 

@@ -31,6 +31,7 @@ void Notifier::Ready(std::string_view status) const {
 void Notifier::Status(std::string_view status) const { Send("STATUS=" + OneLine(status)); }
 void Notifier::Stopping() const { Send("STOPPING=1\nSTATUS=stopping"); }
 void Notifier::Watchdog() const { Send("WATCHDOG=1"); }
+void Notifier::Reloading() const { Send("RELOADING=1\nSTATUS=reloading"); }
 
 std::optional<std::chrono::microseconds> Notifier::WatchdogInterval() {
   uint64_t usec = 0;

@@ -18,6 +18,8 @@ class Notifier {
   void Ready(std::string_view status) const;
   void Status(std::string_view status) const;
   void Stopping() const;
+  // Followed by Ready() when the reload is done (or rejected).
+  void Reloading() const;
   void Watchdog() const;
 
   // The interval at which WATCHDOG=1 must be sent ($WATCHDOG_USEC), or

@@ -70,10 +70,10 @@ class Pipeline::Impl {
     store_thread_.join();
   }
 
-  void SetTagger(std::shared_ptr<const rules::Tagger> tagger) {
+  void SetTagger(std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger) {
     std::lock_guard lock(tagger_mu_);
-    tagger_ = std::move(tagger);
-    pending_tagger_ = {};
+    tagger_ = nullptr;
+    pending_tagger_ = std::move(tagger);
   }
 
   // Polls past the in-flight limit wait here, so that bodies fetched faster
@@ -347,7 +347,7 @@ Pipeline::Pipeline(asio::io_context& io, Fetcher& fetcher, storage::Store& store
                    unsigned parse_threads)
     : impl_(std::make_unique<Impl>(io, fetcher, store, clock, fetch, std::move(tagger),
                                    parse_threads)) {}
-void Pipeline::SetTagger(std::shared_ptr<const rules::Tagger> tagger) {
+void Pipeline::SetTagger(std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger) {
   impl_->SetTagger(std::move(tagger));
 }
 Pipeline::~Pipeline() = default;

@@ -64,9 +64,9 @@ class Pipeline {
                  std::function<void(PollReport)> done);
 
 
-  // Polls that start from now on tag with `tagger` (a rule-pack reload).
-  // Thread-safe.
-  void SetTagger(std::shared_ptr<const rules::Tagger> tagger);
+  // Bodies parsed from now on are tagged with `tagger` (a rule-pack
+  // reload), compiled when first needed. Thread-safe.
+  void SetTagger(std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger);
 
   // Waits for queued parse and store work to finish (used on shutdown,
   // after the fetcher has been shut down).

@@ -53,41 +53,20 @@ class Service::Impl {
 
   Status Open() {
     // Rules first: a broken pack stops the daemon before it touches the
-    // store. Loading validates every pattern; the matchers are compiled by
-    // the first poll that has something to tag, so a pass that only sees
-    // 304s never pays for them.
-    const std::vector<std::string> packs =
-        config_.rules.packs.empty() ? rules::DefaultPackPaths() : config_.rules.packs;
-    Result<rules::RulePack> pack = rules::LoadRulePack(packs);
-    if (!pack) return pack.error().WithContext("loading rule packs");
-    pack_version_ = pack->version_string;
-    std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger =
-        std::async(std::launch::deferred, [pack = std::move(*pack)] {
-          return rules::Tagger::Compile(pack);
-        }).share();
+    // store.
+    Result<LoadedRules> rules = LoadRules(config_);
+    if (!rules) return rules.error();
+    pack_version_ = rules->version;
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(config_.store_path).parent_path(), ec);
     if (ec) return IOError("cannot create the directory of store " + config_.store_path + ": " + ec.message());
     Result<std::unique_ptr<storage::Store>> store = storage::Store::Open(config_.store_path, {});
     if (!store) return store.error();
     store_ = std::move(*store);
-    for (const config::FeedConfig& f : config_.feeds) {
-      Result<std::optional<FeedState>> stored = store_->GetFeed(f.url);
-      if (!stored) return stored.error();
-      FeedState state;
-      if (stored->has_value()) {
-        state = std::move(**stored);
-      } else {
-        state.url = f.url;
-        state.current_url = f.url;
-      }
-      const bool changed = !stored->has_value() || state.name != f.name;
-      state.name = f.name;
-      if (changed) ASSAY_RETURN_IF_ERROR(store_->PutFeed(state));
-      feeds_[f.url] = Feed{f, std::move(state)};
-    }
+    ASSAY_RETURN_IF_ERROR(RegisterFeeds(config_));
     fetcher_ = std::make_unique<Fetcher>(io_, config_.fetch);
-    pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch, tagger);
+    pipeline_ =
+        std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch, rules->tagger);
     spdlog::info("store={} feeds={} rules={} opened", config_.store_path, feeds_.size(),
                  pack_version_);
     return Status::Ok();
@@ -115,6 +94,7 @@ class Service::Impl {
   }
 
   Status Run() {
+    running_ = true;
     WatchSignals();
     if (std::optional<std::chrono::microseconds> wd = Notifier::WatchdogInterval()) {
       // Pinged from the loop itself: a wedged loop stops the pings and
@@ -147,11 +127,110 @@ class Service::Impl {
   };
   using Due = std::pair<UnixSeconds, std::string>;
 
+  using TaggerFuture = std::shared_future<Result<std::shared_ptr<const rules::Tagger>>>;
+
+  // Validates the config's rule pack now (every pattern is compiled once to
+  // check it); the matchers are compiled by the first poll that has
+  // something to tag, so a pass that only sees 304s never pays for them.
+  struct LoadedRules {
+    std::string version;
+    TaggerFuture tagger;
+  };
+  static Result<LoadedRules> LoadRules(const config::Config& config) {
+    const std::vector<std::string> packs =
+        config.rules.packs.empty() ? rules::DefaultPackPaths() : config.rules.packs;
+    Result<rules::RulePack> pack = rules::LoadRulePack(packs);
+    if (!pack) return pack.error().WithContext("loading rule packs");
+    std::string version = pack->version_string;
+    return LoadedRules{std::move(version),
+                       std::async(std::launch::deferred, [pack = std::move(*pack)] {
+                         return rules::Tagger::Compile(pack);
+                       }).share()};
+  }
+
+  // Makes feeds_ the feeds of `config`: new ones are registered in the store
+  // (or taken from it, with their state), changed ones keep their state,
+  // removed ones are no longer polled (their records stay).
+  Status RegisterFeeds(const config::Config& config) {
+    std::map<std::string, Feed> next;
+    for (const config::FeedConfig& f : config.feeds) {
+      if (auto it = feeds_.find(f.url); it != feeds_.end()) {
+        Feed kept = std::move(it->second);
+        kept.config = f;
+        kept.state.name = f.name;
+        next.emplace(f.url, std::move(kept));
+        continue;
+      }
+      Result<std::optional<FeedState>> stored = store_->GetFeed(f.url);
+      if (!stored) return stored.error();
+      FeedState state;
+      if (stored->has_value()) {
+        state = std::move(**stored);
+      } else {
+        state.url = f.url;
+        state.current_url = f.url;
+      }
+      const bool changed = !stored->has_value() || state.name != f.name;
+      state.name = f.name;
+      if (changed) ASSAY_RETURN_IF_ERROR(store_->PutFeed(state));
+      next.emplace(f.url, Feed{f, std::move(state)});
+    }
+    feeds_ = std::move(next);
+    return Status::Ok();
+  }
+
+  // SIGHUP: a valid new config takes effect for the next polls (feeds,
+  // fetch settings, rules, log level) without losing state or in-flight
+  // work; an invalid one is logged and the old one kept. The store path
+  // cannot change without a restart. Runs on the loop: reading the config
+  // and validating the pack take a fraction of a second. Fetch limits apply
+  // to transfers started from now on; the scheduling limits (intervals,
+  // backoff cap) on restart.
+  void Reload() {
+    notifier_.Reloading();
+    Result<config::Config> next = config::LoadConfig(config_.path);
+    Status s = next ? Status::Ok() : next.error();
+    Result<LoadedRules> rules = s.ok() ? LoadRules(*next) : Result<LoadedRules>(s);
+    if (s.ok() && !rules) s = rules.error();
+    if (s.ok() && next->store_path != config_.store_path) {
+      spdlog::warn("reload: store.path changed to {}; it takes effect on restart", next->store_path);
+      next->store_path = config_.store_path;
+    }
+    if (s.ok()) s = RegisterFeeds(*next);
+    if (!s.ok()) {
+      spdlog::error("reload failed, keeping the running config: {}", s.message());
+      reload_error_ = s.message();
+      notifier_.Ready(StatusLine());
+      return;
+    }
+    config_ = std::move(*next);
+    reload_error_.clear();
+    fetcher_->SetOptions(config_.fetch);
+    pipeline_->SetTagger(rules->tagger);
+    pack_version_ = rules->version;
+    spdlog::set_level(spdlog::level::from_str(config_.logging.level));
+    // New feeds are due now; the others keep their schedule.
+    const UnixSeconds now = clock_.NowSeconds();
+    for (auto& [url, feed] : feeds_) {
+      if (!feed.state.last_fetch && !feed.in_flight) due_.push({now, url});
+    }
+    ArmTimer();
+    spdlog::info("reloaded config={} feeds={} rules={}", config_.path, feeds_.size(), pack_version_);
+    notifier_.Ready(StatusLine());
+  }
+
   void WatchSignals() {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
+    if (running_) signals_.add(SIGHUP);
     signals_.async_wait([this](error_code ec, int signo) {
       if (ec == asio::error::operation_aborted) return;
+      if (signo == SIGHUP) {
+        spdlog::info("signal=SIGHUP reloading");
+        Reload();
+        WatchSignals();
+        return;
+      }
       spdlog::info("signal={} stopping", signo == SIGINT ? "SIGINT" : "SIGTERM");
       BeginStop();
     });
@@ -215,9 +294,11 @@ class Service::Impl {
     size_t failing = 0;
     for (const auto& [url, feed] : feeds_) failing += feed.state.outcome == FetchOutcome::kFailed;
     const storage::StoreCounts c = store_->Counts();
-    return "feeds " + std::to_string(feeds_.size()) + " (" + std::to_string(failing) +
-           " failing), articles " + std::to_string(c.articles) + ", events " +
-           std::to_string(c.events);
+    std::string line = "feeds " + std::to_string(feeds_.size()) + " (" + std::to_string(failing) +
+                       " failing), articles " + std::to_string(c.articles) + ", events " +
+                       std::to_string(c.events);
+    if (!reload_error_.empty()) line += "; reload failed, old config kept: " + reload_error_;
+    return line;
   }
 
   void ArmTimer() {
@@ -274,7 +355,9 @@ class Service::Impl {
   std::map<std::string, Feed> feeds_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   bool stopping_ = false;
+  bool running_ = false;  // Run(), not RunOnce(): SIGHUP reloads
   std::string pack_version_;
+  std::string reload_error_;  // the last failed reload, until one succeeds
 };
 
 Service::Service(config::Config config, const Clock& clock)

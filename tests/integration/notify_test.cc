@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/integration/feed_server.h"
+#include "tests/integration/notify_socket.h"
 #include "tests/testing/temp_dir.h"
 
 namespace assay {
@@ -22,56 +23,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::string& path) : path_(path) {
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-    ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~NotifySocket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return ok_; }
-
-  // The next datagram, or "" when none comes within `timeout`.
-  std::string Receive(std::chrono::milliseconds timeout) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
-    char buf[4096];
-    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-  }
-
-  // Receives until a datagram containing `what` arrives; false at the
-  // deadline. Every datagram seen is appended to *seen.
-  bool WaitFor(const std::string& what, std::chrono::milliseconds timeout,
-               std::vector<std::string>* seen) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      std::string m = Receive(left);
-      if (m.empty()) continue;
-      seen->push_back(m);
-      if (m.find(what) != std::string::npos) return true;
-    }
-    return false;
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool ok_ = false;
-};
-
 TEST(NotifyTest, ReadyWatchdogAndStoppingAreSentAtTheRightTimes) {
   testing::TempDir dir;
   testing::FeedServer server;
   ASSERT_TRUE(server.ok());
-  NotifySocket notify(dir / "notify.sock");
+  testing::NotifySocket notify(dir / "notify.sock");
   ASSERT_TRUE(notify.ok());
   std::ofstream(dir / "assay.yaml") << "store: {path: " << (dir / "store") << "}\n"
                                     << "fetch: {allow_private_networks: true}\n"

@@ -4,13 +4,51 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <spdlog/pattern_formatter.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <memory>
 #include <cstdio>
 #include <iostream>
 
 #include "config/config.h"
 #include "core/time.h"
 #include "daemon/service.h"
+
+namespace {
+
+// %P: the syslog priority prefix journald reads from a service's stderr
+// ("<3>" error ... "<7>" debug, sd-daemon(3)).
+class PriorityFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr const char* kPrefix[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
+    const auto level = static_cast<size_t>(msg.level);
+    const char* p = kPrefix[level < 7 ? level : 6];
+    dest.append(p, p + 3);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<PriorityFlag>();
+  }
+};
+
+// Under systemd (JOURNAL_STREAM set) journald adds the time and unit, and
+// reads the priority from the prefix; elsewhere a plain timestamped line.
+void SetUpLogging() {
+  auto logger = spdlog::stderr_color_mt("assayd");
+  spdlog::set_default_logger(logger);
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<PriorityFlag>('P').set_pattern("%P%v");
+    spdlog::set_formatter(std::move(formatter));
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // glibc gives every thread that allocates its own arena and keeps what it
@@ -26,9 +64,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error (overrides the config)");
   CLI11_PARSE(app, argc, argv);
 
-  auto logger = spdlog::stderr_color_mt("assayd");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  SetUpLogging();
 
   assay::Result<assay::config::Config> config = assay::config::LoadConfig(config_path);
   if (!config) {

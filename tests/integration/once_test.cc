@@ -182,3 +182,34 @@ TEST(OnceTest, FeedsCommandShowsStateReadOnly) {
 
 }  // namespace
 }  // namespace assay
+
+namespace assay {
+namespace {
+
+TEST(OnceTest, LogsCarryJournalPrioritiesUnderSystemd) {
+  testing::TempDir dir;
+  testing::FeedServer server;
+  ASSERT_TRUE(server.ok());
+  std::ofstream(dir / "assay.yaml") << "store: {path: " << (dir / "store") << "}\n"
+                                    << "fetch: {allow_private_networks: true}\n"
+                                    << "logging: {level: info}\nfeeds:\n"
+                                    << "  - " << server.Url("/feed.xml?items=1") << "\n"
+                                    << "  - " << server.Url("/status/500") << "\n";
+  const std::string cmd = Assayd() + " --once --config " + (dir / "assay.yaml");
+  testing::CommandResult journal = testing::RunCommand("JOURNAL_STREAM=8:1 " + cmd + " 2>&1 >/dev/null");
+  ASSERT_EQ(journal.exit_code, 0) << journal.output;
+  std::istringstream lines(journal.output);
+  bool saw_info = false, saw_warning = false;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(line.starts_with("<")) << "no priority prefix: " << line;
+    saw_info |= line.starts_with("<6>feed=");
+    saw_warning |= line.starts_with("<4>feed=") && line.find("error=\"HTTP 500") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_info && saw_warning) << journal.output;
+  testing::CommandResult plain = testing::RunCommand(cmd + " 2>&1 >/dev/null");
+  EXPECT_EQ(plain.output.find("<6>"), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find(" info "), std::string::npos) << plain.output;
+}
+
+}  // namespace
+}  // namespace assay

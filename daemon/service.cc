@@ -268,12 +268,23 @@ class Service::Impl {
     Log(r);
   }
 
-  static void Log(const PollReport& r) {
+  // A feed that keeps failing the same way is logged at its 1st, 2nd, 4th,
+  // 8th... failure, not at every poll; a new error is logged at once.
+  static bool WorthLogging(const FeedState& s) {
+    const uint32_t n = s.consecutive_failures;
+    return n <= 1 || (n & (n - 1)) == 0;
+  }
+
+  void Log(const PollReport& r) {
     const FeedState& s = r.state;
     if (s.outcome == FetchOutcome::kFailed) {
+      std::string& last = logged_errors_[s.url];
+      if (last == s.last_error && !WorthLogging(s)) return;
+      last = s.last_error;
       spdlog::warn("feed={} url={} status={} error=\"{}\" failures={}", s.url, s.current_url,
                    s.http_status, s.last_error, s.consecutive_failures);
     } else {
+      logged_errors_.erase(s.url);
       spdlog::info("feed={} status={} outcome={} new={} updated={} duplicate={}", s.url,
                    s.http_status, FetchOutcomeName(s.outcome), r.new_articles,
                    r.updated_articles, r.duplicate_articles);
@@ -358,6 +369,7 @@ class Service::Impl {
   bool running_ = false;  // Run(), not RunOnce(): SIGHUP reloads
   std::string pack_version_;
   std::string reload_error_;  // the last failed reload, until one succeeds
+  std::map<std::string, std::string> logged_errors_;  // feed -> error last logged
 };
 
 Service::Service(config::Config config, const Clock& clock)

@@ -197,6 +197,9 @@ std::optional<std::string> CanonicalUrl(std::string_view url) {
   UrlParts u = Split(url);
   if (u.scheme.empty() || !u.has_authority) return std::nullopt;
   std::string scheme = LowerAscii(u.scheme);
+  // Identity is only ever an http(s) link; anything else (mailto:, ftp://,
+  // a mangled scheme) falls back to the guid.
+  if (scheme != "http" && scheme != "https") return std::nullopt;
   // Host: lower-cased; userinfo kept; default port and a trailing dot dropped.
   std::string_view auth = u.authority;
   std::string userinfo;
@@ -213,6 +216,16 @@ std::optional<std::string> CanonicalUrl(std::string_view url) {
   std::string lhost = LowerAscii(host);
   while (!lhost.empty() && lhost.back() == '.') lhost.pop_back();
   if (lhost.empty()) return std::nullopt;
+  for (unsigned char c : lhost) {
+    if (c <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}/?#@").find(static_cast<char>(c)) !=
+                                      std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+      (!port.empty() && std::stoi(std::string(port)) > 65535)) {
+    return std::nullopt;
+  }
   if (port.empty() || (scheme == "http" && port == "80") ||
       (scheme == "https" && port == "443")) {
     port = {};

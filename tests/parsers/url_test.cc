@@ -78,7 +78,12 @@ INSTANTIATE_TEST_SUITE_P(
         CanonCase{"http://example.com/a/./b/../c", "http://example.com/a/c"},
         CanonCase{"http://example.com./a", "http://example.com/a"},
         CanonCase{"/relative/path", nullptr}, CanonCase{"mailto:x@y", nullptr},
-        CanonCase{"", nullptr}));
+        CanonCase{"", nullptr},
+        // Found by tests/fuzz/date_url_fuzzer: a mangled scheme and port
+        // (seed crash-33dbaac7 in tests/fuzz/corpus/date_url_fuzzer/).
+        CanonCase{"h200ttp://[::1]:P03-", nullptr}, CanonCase{"ftp://example.com/a", nullptr},
+        CanonCase{"http://example.com:8o/a", nullptr}, CanonCase{"http://example.com:99999/", nullptr},
+        CanonCase{"http://exa mple.com/", nullptr}, CanonCase{"http://[::1]:8080/x", "http://[::1]:8080/x"}));
 
 }  // namespace
 }  // namespace assay::parsers

@@ -216,10 +216,12 @@ std::optional<std::string> CanonicalUrl(std::string_view url) {
   std::string lhost = LowerAscii(host);
   while (!lhost.empty() && lhost.back() == '.') lhost.pop_back();
   if (lhost.empty()) return std::nullopt;
+  // A ':' belongs in a host only inside an IPv6 literal's brackets.
+  const bool ip_literal = lhost.front() == '[' && lhost.back() == ']';
   for (unsigned char c : lhost) {
-    if (c <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}/?#@").find(static_cast<char>(c)) !=
-                                      std::string_view::npos) {
-      return std::nullopt;
+    if (c <= 0x20 || c == 0x7f || (c == ':' && !ip_literal) ||
+        std::string_view("\"<>\\^`{|}/?#@[]").find(static_cast<char>(c)) != std::string_view::npos) {
+      if (!(ip_literal && (c == '[' || c == ']'))) return std::nullopt;
     }
   }
   if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||

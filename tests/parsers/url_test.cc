@@ -83,7 +83,10 @@ INSTANTIATE_TEST_SUITE_P(
         // (seed crash-33dbaac7 in tests/fuzz/corpus/date_url_fuzzer/).
         CanonCase{"h200ttp://[::1]:P03-", nullptr}, CanonCase{"ftp://example.com/a", nullptr},
         CanonCase{"http://example.com:8o/a", nullptr}, CanonCase{"http://example.com:99999/", nullptr},
-        CanonCase{"http://exa mple.com/", nullptr}, CanonCase{"http://[::1]:8080/x", "http://[::1]:8080/x"}));
+        CanonCase{"http://exa mple.com/", nullptr}, CanonCase{"http://[::1]:8080/x", "http://[::1]:8080/x"},
+        // A second finding (seed crash-0b971776): a ':' inside a host.
+        CanonCase{"https://a.example,M:4''https://x/g", nullptr},
+        CanonCase{"http://example.com:/a", "http://example.com/a"}));
 
 }  // namespace
 }  // namespace assay::parsers

@@ -194,6 +194,11 @@ std::string ResolveUrl(std::string_view base, std::string_view ref) {
 
 std::optional<std::string> CanonicalUrl(std::string_view url) {
   url = TrimSpace(url);
+  // Spaces and control characters have no place in a URL; a link carrying
+  // them is not an identity (and would not survive canonicalising twice).
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7f) return std::nullopt;
+  }
   UrlParts u = Split(url);
   if (u.scheme.empty() || !u.has_authority) return std::nullopt;
   std::string scheme = LowerAscii(u.scheme);

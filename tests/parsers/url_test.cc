@@ -86,7 +86,10 @@ INSTANTIATE_TEST_SUITE_P(
         CanonCase{"http://exa mple.com/", nullptr}, CanonCase{"http://[::1]:8080/x", "http://[::1]:8080/x"},
         // A second finding (seed crash-0b971776): a ':' inside a host.
         CanonCase{"https://a.example,M:4''https://x/g", nullptr},
-        CanonCase{"http://example.com:/a", "http://example.com/a"}));
+        CanonCase{"http://example.com:/a", "http://example.com/a"},
+        // A third (seed crash-5e27c5b1): control characters in the query.
+        CanonCase{"https://example.com/b?x=1&\x01q\t#", nullptr},
+        CanonCase{"https://example.com/a b", nullptr}));
 
 }  // namespace
 }  // namespace assay::parsers

@@ -6,12 +6,12 @@
 
 #include <chrono>
 #include <fstream>
-#include <thread>
 
 #include "tests/integration/feed_server.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait.h"
 
 namespace assay {
 namespace {
@@ -21,21 +21,10 @@ using namespace std::chrono_literals;
 std::string Assayd() { return std::string(ASSAY_BINARY_DIR) + "/daemon/assayd"; }
 std::string Assay() { return std::string(ASSAY_BINARY_DIR) + "/cli/assay"; }
 
-// Re-checks `pred` until it holds or `timeout` passes.
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);  // between checks of the condition
-  }
-  return pred();
-}
-
 // Waits for `pid` to exit within `timeout`; returns its exit code or -1.
 int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
   int status = 0;
-  const bool exited = WaitFor([&] { return waitpid(pid, &status, WNOHANG) == pid; }, timeout);
+  const bool exited = testing::Eventually([&] { return waitpid(pid, &status, WNOHANG) == pid; }, timeout);
   if (!exited) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -60,7 +49,7 @@ TEST_P(DaemonRunTest, PollsReadsBesideTheCliAndStopsCleanlyOnSignal) {
   // The CLI reads the store while the daemon holds it.
   const std::string feeds = Assay() + " feeds --format json --config " + (dir / "assay.yaml") + " 2>&1";
   std::string last;
-  const bool polled = WaitFor(
+  const bool polled = testing::Eventually(
       [&] {
         testing::CommandResult r = testing::RunCommand(feeds);
         last = r.output;

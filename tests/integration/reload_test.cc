@@ -7,12 +7,12 @@
 #include <chrono>
 #include <fstream>
 #include <optional>
-#include <thread>
 
 #include "storage/store.h"
 #include "tests/integration/feed_server.h"
 #include "tests/integration/notify_socket.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait.h"
 
 namespace assay {
 namespace {
@@ -48,15 +48,7 @@ std::optional<std::vector<std::string>> TagsOf(const testing::TempDir& dir,
   return (*e)->tags;
 }
 
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(50ms);  // between checks of the condition
-  }
-  return true;
-}
+using testing::Eventually;
 
 TEST(ReloadTest, SighupAppliesANewRulePackAndFeedsAndRejectsABrokenConfig) {
   testing::TempDir dir;

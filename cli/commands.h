@@ -14,6 +14,7 @@ void AddFeedsCommand(CLI::App& app, int* exit_code);  // feeds_cmd.cc
 void AddTagCommand(CLI::App& app, int* exit_code);    // tag_cmd.cc
 void AddRulesCommand(CLI::App& app, int* exit_code);  // rules_cmd.cc
 void AddEventsCommand(CLI::App& app, int* exit_code);  // events_cmd.cc
+void AddShowCommand(CLI::App& app, int* exit_code);    // show_cmd.cc
 
 }  // namespace assay::cli
 

@@ -15,6 +15,7 @@ void AddTagCommand(CLI::App& app, int* exit_code);    // tag_cmd.cc
 void AddRulesCommand(CLI::App& app, int* exit_code);  // rules_cmd.cc
 void AddEventsCommand(CLI::App& app, int* exit_code);  // events_cmd.cc
 void AddShowCommand(CLI::App& app, int* exit_code);    // show_cmd.cc
+void AddStatsCommand(CLI::App& app, int* exit_code);   // stats_cmd.cc
 
 }  // namespace assay::cli
 

@@ -1,6 +1,7 @@
-// assay show over a store written by assayd --once from feeds served on
-// 127.0.0.1: it prints an article whole with its matches in context and the
-// other sources of its story.
+// assay show and assay stats over a store written by assayd --once from
+// feeds served on 127.0.0.1: show prints an article whole with its matches
+// in context and the other sources of its story; stats counts the events
+// per bucket by tag and by entity.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -82,6 +83,35 @@ class ShowStatsTest : public ::testing::Test {
                                args + " 2>&1");
   }
   static testing::CommandResult Show(const std::string& args) { return Cli("show", args); }
+  static testing::CommandResult Stats(const std::string& args) { return Cli("stats", args); }
+
+  // Per value of `key` ("tags", "minerals"), the number of events that
+  // carry it, from `assay events`.
+  static std::map<std::string, uint64_t> EventCounts(const std::string& key) {
+    testing::CommandResult r =
+        testing::RunCommand(Assay() + " events --limit 0 --format ndjson --store " +
+                            (*dir_ / "store") + " 2>&1");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::map<std::string, uint64_t> out;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      const nlohmann::json event = nlohmann::json::parse(line);
+      for (const auto& v : event.at(key)) ++out[v.get<std::string>()];
+    }
+    return out;
+  }
+
+  // Per series, the sum of its counts, from `assay stats --format json`.
+  static std::map<std::string, uint64_t> SeriesTotals(const nlohmann::json& j) {
+    std::map<std::string, uint64_t> out;
+    for (const auto& [value, counts] : j.at("series").items()) {
+      EXPECT_EQ(counts.size(), j.at("buckets").size()) << value;
+      uint64_t total = 0;
+      for (const auto& c : counts) total += c.get<uint64_t>();
+      out[value] = total;
+    }
+    return out;
+  }
 
   static testing::TempDir* dir_;
   static testing::FeedServer* server_;
@@ -157,6 +187,72 @@ TEST_F(ShowStatsTest, ShowOfAMissingStoreIsExit2) {
                                                  (*dir_ / "no-such-store") + " u:x 2>&1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST_F(ShowStatsTest, StatsTotalsByTagAndByMineralMatchTheEvents) {
+  for (const auto& [by, key] : std::vector<std::pair<std::string, std::string>>{
+           {"tag", "tags"}, {"mineral", "minerals"}}) {
+    testing::CommandResult r = Stats("--by " + by + " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    nlohmann::json j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j.at("by"), by);
+    EXPECT_EQ(j.at("buckets").size(), 31u) << "the last 30 days and today";
+    const std::map<std::string, uint64_t> counts = EventCounts(key);
+    EXPECT_FALSE(counts.empty());
+    EXPECT_EQ(SeriesTotals(j), counts) << by;
+  }
+  testing::CommandResult r = Stats("--by mineral --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(SeriesTotals(nlohmann::json::parse(r.output)).at("gallium"), 2u);
+}
+
+TEST_F(ShowStatsTest, StatsTagFilterCountsOnlyThoseEvents) {
+  testing::CommandResult r = Stats("--by mineral --tag export_controls --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::map<std::string, uint64_t> totals = SeriesTotals(nlohmann::json::parse(r.output));
+  EXPECT_EQ(totals.count("graphite"), 0u) << r.output;
+  EXPECT_EQ(totals.at("gallium"), 2u) << r.output;
+}
+
+TEST_F(ShowStatsTest, StatsHourlyHasOneBucketPerHour) {
+  testing::CommandResult r = Stats(
+      "--hourly --since 2026-01-01T00:00:00Z --until 2026-01-01T06:00:00Z --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j.at("buckets").size(), 6u) << r.output;
+  EXPECT_EQ(j.at("buckets")[0], "2026-01-01T00:00:00Z");
+  EXPECT_EQ(j.at("buckets")[5], "2026-01-01T05:00:00Z");
+  EXPECT_TRUE(j.at("series").empty()) << "no events then";
+
+  testing::CommandResult recent = Stats("--hourly --since 48h --format json");
+  ASSERT_EQ(recent.exit_code, 0) << recent.output;
+  nlohmann::json k = nlohmann::json::parse(recent.output);
+  EXPECT_EQ(k.at("buckets").size(), 49u);
+  EXPECT_EQ(SeriesTotals(k), EventCounts("tags"));
+}
+
+TEST_F(ShowStatsTest, StatsTableRanksByTotalWithASparkline) {
+  testing::CommandResult r = Stats("--by mineral");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::string> lines;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 4u) << r.output;
+  EXPECT_EQ(lines[0].rfind("events by mineral per day, ", 0), 0u) << r.output;
+  EXPECT_EQ(lines[1].rfind("VALUE", 0), 0u) << r.output;
+  EXPECT_EQ(lines[2].rfind("gallium ", 0), 0u) << "largest total first: " << r.output;
+  // 30 empty days then today, the row's peak.
+  std::string spark;
+  for (int i = 0; i < 30; ++i) spark += "\u2581";
+  spark += "\u2588";
+  EXPECT_NE(lines[2].find("  2        " + spark), std::string::npos) << lines[2];
+}
+
+TEST_F(ShowStatsTest, StatsBadPeriodIsAOneLineErrorWithExit2) {
+  testing::CommandResult r = Stats("--since 1d --until 2d");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_EQ(r.output.rfind("assay stats: --since:", 0), 0u) << r.output;
 }
 
 }  // namespace

@@ -21,7 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/store_access.h"
-#include "config/config.h"
+#include "cli/time_flags.h"
 #include "core/time.h"
 
 namespace assay::cli {
@@ -44,16 +44,6 @@ struct Stats {
   size_t bucket_count = 0;
   std::map<std::string, std::vector<uint64_t>> series;
 };
-
-// --since/--until: a duration before `now` ("24h", "7d") or an RFC 3339 time.
-Result<UnixMicros> ParseTimeFlag(std::string_view flag, const std::string& text, UnixMicros now) {
-  if (std::optional<UnixSeconds> t = ParseRfc3339(text)) return UnixMicros(*t);
-  if (Result<std::chrono::seconds> d = config::ParseDuration(text); d && d->count() >= 0) {
-    return now - std::chrono::duration_cast<std::chrono::microseconds>(*d);
-  }
-  return InvalidArgument(std::string(flag) + ": '" + text +
-                         "' is neither a duration before now (24h, 7d) nor an RFC 3339 time");
-}
 
 const std::vector<std::string>& Values(const Event& e, const std::string& by) {
   if (by == "mineral") return e.minerals;

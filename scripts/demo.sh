@@ -14,3 +14,6 @@ build/release/daemon/assayd --once --config demo/assay.yaml
 echo
 echo "== assay feeds --config demo/assay.yaml"
 build/release/cli/assay feeds --config demo/assay.yaml
+echo
+echo "== assay events --config demo/assay.yaml"
+build/release/cli/assay events --config demo/assay.yaml

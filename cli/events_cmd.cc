@@ -7,7 +7,6 @@
 // value or an unreadable store, with one line on stderr.
 #include <unistd.h>
 
-#include <charconv>
 #include <cmath>
 #include <iostream>
 #include <map>
@@ -21,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/store_access.h"
+#include "cli/text.h"
 #include "cli/time_flags.h"
 #include "core/time.h"
 
@@ -123,9 +123,7 @@ Result<std::vector<Row>> ToRows(const storage::Store& store, std::vector<Event> 
     if (source == sources.end()) {
       Result<std::optional<FeedState>> feed = store.GetFeed(e.feed_url);
       if (!feed) return feed.error();
-      std::string name;
-      if (*feed) name = (*feed)->name.empty() ? (*feed)->title : (*feed)->name;
-      source = sources.emplace(e.feed_url, std::move(name)).first;
+      source = sources.emplace(e.feed_url, SourceName(*feed)).first;
     }
     r.source = source->second;
     Result<std::optional<Article>> article = store.GetArticle(e.article_id);
@@ -147,23 +145,6 @@ Result<std::vector<Row>> ToRows(const storage::Store& store, std::vector<Event> 
     rows.push_back(std::move(r));
   }
   return rows;
-}
-
-// The shortest text that reads back as the same double.
-std::string FormatScore(double v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  if (ec != std::errc()) return "?";
-  return std::string(buf, p);
-}
-
-std::string Join(const std::vector<std::string>& values, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += sep;
-    out += values[i];
-  }
-  return out;
 }
 
 // Keys in the order of the table columns.
@@ -210,31 +191,6 @@ void PrintCsv(std::ostream& out, const std::vector<Row>& rows) {
     }
     out << "\r\n";
   }
-}
-
-// Cuts `s` to `width` display columns (UTF-8 code points; control
-// characters shown as spaces), marking a cut with an ellipsis, and pads it.
-std::string Fit(const std::string& s, size_t width) {
-  std::string out;
-  size_t cols = 0, i = 0;
-  while (i < s.size() && cols < width) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (cols + 1 == width && i + len < s.size()) break;  // room for the ellipsis only
-    if (c < 0x20 || c == 0x7f) {
-      out += ' ';
-    } else {
-      out.append(s, i, len);
-    }
-    i += len;
-    ++cols;
-  }
-  if (i < s.size()) {
-    out += "\u2026";
-    ++cols;
-  }
-  out.append(width > cols ? width - cols : 0, ' ');
-  return out;
 }
 
 const char* SeverityColour(const std::string& severity) {

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/store_access.h"
+#include "cli/text.h"
 
 namespace assay::cli {
 namespace {
@@ -30,27 +31,6 @@ nlohmann::json ToJson(const FeedState& f) {
           {"warnings", f.warning_count},
           {"last_warning", f.last_warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.last_warning)},
           {"articles", f.article_count}};
-}
-
-// Cuts `s` to `width` display columns, counting UTF-8 code points.
-std::string Fit(const std::string& s, size_t width) {
-  size_t cols = 0, i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (cols + 1 > width) break;
-    i += len;
-    ++cols;
-  }
-  std::string out = s.substr(0, i);
-  if (i < s.size() && !out.empty()) {
-    // Replace the last code point with an ellipsis.
-    size_t j = out.size() - 1;
-    while (j > 0 && (static_cast<unsigned char>(out[j]) & 0xC0) == 0x80) --j;
-    out = out.substr(0, j) + "\u2026";
-  }
-  out.append(width > cols ? width - cols : 0, ' ');
-  return out;
 }
 
 int Run(const StoreFlags& flags, const std::string& format) {

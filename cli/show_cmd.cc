@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -20,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/store_access.h"
+#include "cli/text.h"
 #include "core/time.h"
 
 namespace assay::cli {
@@ -106,11 +106,6 @@ MatchContext ContextOf(const Article& a, const EventMatch& m) {
   return c;
 }
 
-std::string SourceName(const std::optional<FeedState>& feed) {
-  if (!feed) return "";
-  return feed->name.empty() ? feed->title : feed->name;
-}
-
 Result<Record> Load(const storage::Store& store, const std::string& id, bool* found) {
   *found = false;
   Record r;
@@ -154,22 +149,6 @@ Result<Record> Load(const storage::Store& store, const std::string& id, bool* fo
     r.others.push_back(std::move(o));
   }
   return r;
-}
-
-std::string Join(const std::vector<std::string>& values, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += sep;
-    out += values[i];
-  }
-  return out;
-}
-
-std::string FormatScore(double v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  if (ec != std::errc()) return "?";
-  return std::string(buf, p);
 }
 
 std::string TimeOrEmpty(const std::optional<UnixSeconds>& t) {

@@ -7,6 +7,7 @@
 // value or an unreadable store, with one line on stderr.
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <iostream>
 #include <map>

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "tests/integration/feed_server.h"
+#include "tests/integration/fixtures.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
@@ -16,10 +17,13 @@
 namespace assay {
 namespace {
 
+using testing::Assay;
+using testing::Assayd;
+using testing::RssItem;
+using testing::WriteRssFeed;
+
 using namespace std::chrono_literals;
 
-std::string Assayd() { return std::string(ASSAY_BINARY_DIR) + "/daemon/assayd"; }
-std::string Assay() { return std::string(ASSAY_BINARY_DIR) + "/cli/assay"; }
 
 // Waits for `pid` to exit within `timeout`; returns its exit code or -1.
 int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {

@@ -12,32 +12,23 @@
 #include <vector>
 
 #include "tests/integration/feed_server.h"
+#include "tests/integration/fixtures.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 
 namespace assay {
 namespace {
 
-std::string Assayd() { return std::string(ASSAY_BINARY_DIR) + "/daemon/assayd"; }
-std::string Assay() { return std::string(ASSAY_BINARY_DIR) + "/cli/assay"; }
+using testing::Assay;
+using testing::Assayd;
+using testing::RssItem;
+using testing::WriteRssFeed;
+
 
 const char kGallium[] = "https://news.example/gallium";
 const char kMercosur[] = "https://news.example/mercosur";
 const char kBakery[] = "https://news.example/bakery";
 const char kGraphite[] = "https://news.example/graphite";
-
-std::string Item(const std::string& link, const std::string& title, const std::string& summary) {
-  return "<item><title>" + title + "</title><link>" + link + "</link><guid>" + link +
-         "</guid><description>" + summary + "</description>"
-         "<pubDate>Sat, 28 Nov 2026 09:00:00 GMT</pubDate></item>\n";
-}
-
-void WriteFeed(const std::string& path, const std::string& title, const std::string& items) {
-  std::ofstream out(path);
-  out << "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>" << title
-      << "</title><link>https://news.example/</link><description>d</description>\n"
-      << items << "</channel></rss>\n";
-}
 
 // One store for every test: written once by assayd --once.
 class EventsCliTest : public ::testing::Test {
@@ -46,16 +37,16 @@ class EventsCliTest : public ::testing::Test {
     dir_ = new testing::TempDir();
     const std::string feeds = *dir_ / "feeds";
     std::filesystem::create_directories(feeds);
-    WriteFeed(feeds + "/minerals.xml", "Minerals Desk",
-              Item(kGallium, "China tightens &quot;export controls&quot; on gallium, germanium",
+    WriteRssFeed(feeds + "/minerals.xml", "Minerals Desk",
+              RssItem(kGallium, "China tightens &quot;export controls&quot; on gallium, germanium",
                    "Beijing announced export licence requirements for gallium, effective "
                    "immediately.") +
-                  Item(kBakery, "Local bakery wins award again", "A bakery in town won a prize."));
-    WriteFeed(feeds + "/trade.xml", "Trade Wire",
-              Item(kMercosur, "EU and Mercosur sign trade agreement covering lithium",
+                  RssItem(kBakery, "Local bakery wins award again", "A bakery in town won a prize."));
+    WriteRssFeed(feeds + "/trade.xml", "Trade Wire",
+              RssItem(kMercosur, "EU and Mercosur sign trade agreement covering lithium",
                    "The European Union and Mercosur concluded a free trade agreement, with "
                    "tariff cuts on lithium from Chile and Argentina.") +
-                  Item(kGraphite, "US imposes tariffs on Chinese graphite anodes",
+                  RssItem(kGraphite, "US imposes tariffs on Chinese graphite anodes",
                        "The United States announced tariffs on graphite imports from China."));
     server_ = new testing::FeedServer(feeds);
     ASSERT_TRUE(server_->ok());

@@ -12,18 +12,22 @@
 
 #include "storage/store.h"
 #include "tests/integration/feed_server.h"
+#include "tests/integration/fixtures.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 
 namespace assay {
 namespace {
 
+using testing::Assay;
+using testing::Assayd;
+using testing::RssItem;
+using testing::WriteRssFeed;
+
 namespace fs = std::filesystem;
 
 const std::string kFeedsDir = std::string(ASSAY_SHARED_DIR) + "/corpus/news/feeds";
 
-std::string Assayd() { return std::string(ASSAY_BINARY_DIR) + "/daemon/assayd"; }
-std::string Assay() { return std::string(ASSAY_BINARY_DIR) + "/cli/assay"; }
 
 // Distinct <guid>s over every file: the number of distinct items.
 size_t DistinctItems(const std::vector<std::string>& files) {

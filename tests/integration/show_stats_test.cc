@@ -13,14 +13,18 @@
 #include <vector>
 
 #include "tests/integration/feed_server.h"
+#include "tests/integration/fixtures.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 
 namespace assay {
 namespace {
 
-std::string Assayd() { return std::string(ASSAY_BINARY_DIR) + "/daemon/assayd"; }
-std::string Assay() { return std::string(ASSAY_BINARY_DIR) + "/cli/assay"; }
+using testing::Assay;
+using testing::Assayd;
+using testing::RssItem;
+using testing::WriteRssFeed;
+
 
 const char kGallium[] = "https://news.example/gallium";
 const char kGalliumCopy[] = "https://wire.example/gallium-copy";
@@ -30,19 +34,6 @@ const char kGraphite[] = "https://news.example/graphite";
 const char kGalliumTitle[] = "China tightens export controls on gallium, germanium";
 const char kGalliumSummary[] =
     "Beijing announced export licence requirements for gallium, effective immediately.";
-
-std::string Item(const std::string& link, const std::string& title, const std::string& summary) {
-  return "<item><title>" + title + "</title><link>" + link + "</link><guid>" + link +
-         "</guid><description>" + summary + "</description>"
-         "<pubDate>Sat, 28 Nov 2026 09:00:00 GMT</pubDate></item>\n";
-}
-
-void WriteFeed(const std::string& path, const std::string& title, const std::string& items) {
-  std::ofstream out(path);
-  out << "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>" << title
-      << "</title><link>https://news.example/</link><description>d</description>\n"
-      << items << "</channel></rss>\n";
-}
 
 std::string U(const char* link) { return std::string("u:") + link; }
 
@@ -54,12 +45,12 @@ class ShowStatsTest : public ::testing::Test {
     dir_ = new testing::TempDir();
     const std::string feeds = *dir_ / "feeds";
     std::filesystem::create_directories(feeds);
-    WriteFeed(feeds + "/minerals.xml", "Minerals Desk",
-              Item(kGallium, kGalliumTitle, kGalliumSummary) +
-                  Item(kBakery, "Local bakery wins award again", "A bakery in town won a prize."));
-    WriteFeed(feeds + "/wire.xml", "Trade Wire",
-              Item(kGalliumCopy, kGalliumTitle, kGalliumSummary) +
-                  Item(kGraphite, "US imposes tariffs on Chinese graphite anodes",
+    WriteRssFeed(feeds + "/minerals.xml", "Minerals Desk",
+              RssItem(kGallium, kGalliumTitle, kGalliumSummary) +
+                  RssItem(kBakery, "Local bakery wins award again", "A bakery in town won a prize."));
+    WriteRssFeed(feeds + "/wire.xml", "Trade Wire",
+              RssItem(kGalliumCopy, kGalliumTitle, kGalliumSummary) +
+                  RssItem(kGraphite, "US imposes tariffs on Chinese graphite anodes",
                        "The United States announced tariffs on graphite imports from China."));
     server_ = new testing::FeedServer(feeds);
     ASSERT_TRUE(server_->ok());

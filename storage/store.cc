@@ -23,6 +23,8 @@
 
 #include "storage/internal/coding.h"
 #include "storage/internal/keys.h"
+#include "storage/internal/raw_db.h"
+#include "storage/internal/records.h"
 #include "storage/internal/rocks_status.h"
 
 namespace assay::storage {
@@ -325,6 +327,11 @@ class RocksStore final : public Store {
     return LoadCounts();
   }
 
+  internal::RawDb Raw() override {
+    return internal::RawDb{&path_,         read_only_,     db_.get(),      &handles_,
+                           &write_mu_,     &article_count_, &event_count_, &write_options_};
+  }
+
   Result<std::optional<FeedState>> GetFeed(std::string_view url) const override {
     std::string value;
     rocksdb::Status s =
@@ -502,15 +509,7 @@ class RocksStore final : public Store {
   }
 
   static Result<Event> DecodeEventRecord(std::string_view key, std::string_view value) {
-    std::optional<internal::EventKey> k = internal::EventKey::Decode(key);
-    if (!k) return Corruption("events: malformed key of " + std::to_string(key.size()) + " bytes");
-    Result<Event> e = DecodeEvent(value);
-    if (!e) return e.error().WithContext("events[" + k->article_id + "]");
-    if (e->article_id != k->article_id) {
-      return Corruption("events[" + k->article_id + "]: record names article " + e->article_id);
-    }
-    e->time = k->time;
-    return e;
+    return internal::DecodeEventEntry(key, value);
   }
 
   // The key range [lower, upper) of the entries under `prefix` (a full
@@ -604,9 +603,40 @@ class RocksStore final : public Store {
     return q.limit != 0 && out.size() >= q.limit;
   }
 
+  // Appends the `candidates` that meet the query's article filter (all of
+  // them when it has none) to *out, until the query's limit. The articles
+  // are read in one MultiGet; an event without its article never passes.
+  Status KeepArticleMatches(std::vector<Event>* candidates, const EventQuery& query,
+                            std::vector<Event>* out) const {
+    if (!query.article_filter) {
+      for (Event& e : *candidates) {
+        if (Full(*out, query)) break;
+        out->push_back(std::move(e));
+      }
+      candidates->clear();
+      return Status::Ok();
+    }
+    std::vector<std::string_view> ids;
+    ids.reserve(candidates->size());
+    for (const Event& e : *candidates) ids.push_back(e.article_id);
+    Result<std::vector<std::optional<Article>>> articles = MultiGetArticles(ids);
+    if (!articles) return articles.error();
+    for (size_t i = 0; i < candidates->size() && !Full(*out, query); ++i) {
+      const std::optional<Article>& a = (*articles)[i];
+      if (a && query.article_filter(*a)) out->push_back(std::move((*candidates)[i]));
+    }
+    candidates->clear();
+    return Status::Ok();
+  }
+
+  // Events are decoded and checked in batches of this many, so that the
+  // article filter reads its articles with one MultiGet per batch.
+  static constexpr size_t kFetchBatch = 64;
+
   // Walks `events` by time, keeping the events that match.
   Result<std::vector<Event>> ScanEvents(const EventQuery& query) const {
     std::vector<Event> out;
+    std::vector<Event> candidates;
     const KeyRange range = RangeOf("", query);
     rocksdb::Slice lower, upper;
     std::unique_ptr<rocksdb::Iterator> it =
@@ -615,16 +645,20 @@ class RocksStore final : public Store {
          query.newest_first ? it->Prev() : it->Next()) {
       Result<Event> e = DecodeEventRecord(it->key().ToStringView(), it->value().ToStringView());
       if (!e) return e.error();
-      if (Matches(*e, query)) out.push_back(std::move(*e));
+      if (!Matches(*e, query)) continue;
+      candidates.push_back(std::move(*e));
+      if (candidates.size() == kFetchBatch) {
+        ASSAY_RETURN_IF_ERROR(KeepArticleMatches(&candidates, query, &out));
+      }
     }
     ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "reading events of store " + path_));
+    ASSAY_RETURN_IF_ERROR(KeepArticleMatches(&candidates, query, &out));
     return out;
   }
 
   // Walks the index entries under `prefix`, fetching their events in
   // batches and keeping the ones that match.
   Result<std::vector<Event>> ScanIndex(const std::string& prefix, const EventQuery& query) const {
-    constexpr size_t kFetchBatch = 64;
     std::vector<Event> out;
     const KeyRange range = RangeOf(prefix, query);
     rocksdb::Slice lower, upper;
@@ -632,6 +666,7 @@ class RocksStore final : public Store {
         OpenRange(internal::kIndex, range, query.newest_first, &lower, &upper);
     std::vector<std::string> keys;
     keys.reserve(kFetchBatch);
+    std::vector<Event> candidates;
     auto flush = [&]() -> Status {
       const size_t n = keys.size();
       std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
@@ -641,17 +676,17 @@ class RocksStore final : public Store {
         db_->MultiGet(rocksdb::ReadOptions(), handles_[internal::kEvents], n, slices.data(),
                       values.data(), statuses.data());
       }
-      for (size_t i = 0; i < n && !Full(out, query); ++i) {
+      for (size_t i = 0; i < n; ++i) {
         // An index entry without its event: the event was rewritten or
         // deleted (in one batch with the entry) after the entry was read.
         if (statuses[i].IsNotFound()) continue;
         if (!statuses[i].ok()) return FromRocks(statuses[i], "reading events of store " + path_);
         Result<Event> e = DecodeEventRecord(keys[i], values[i].ToStringView());
         if (!e) return e.error();
-        if (Matches(*e, query)) out.push_back(std::move(*e));
+        if (Matches(*e, query)) candidates.push_back(std::move(*e));
       }
       keys.clear();
-      return Status::Ok();
+      return KeepArticleMatches(&candidates, query, &out);
     };
     for (; it->Valid() && InRange(range, it->key().ToStringView()) && !Full(out, query);
          query.newest_first ? it->Prev() : it->Next()) {
@@ -687,22 +722,7 @@ class RocksStore final : public Store {
   std::atomic<uint64_t> event_count_{0};
 };
 
-// Every index entry of an event, in one place: writing and deleting an
-// event must produce the same list (checklist: IndexKind in keys.h,
-// FORMAT.md).
-std::vector<std::string> IndexEntries(const Event& e, std::string_view event_key) {
-  using internal::IndexKind;
-  using internal::IndexKey;
-  std::vector<std::string> out;
-  out.reserve(e.tags.size() + e.minerals.size() + e.countries.size() + e.blocs.size() + 2);
-  for (const auto& v : e.tags) out.push_back(IndexKey(IndexKind::kTag, v, event_key));
-  for (const auto& v : e.minerals) out.push_back(IndexKey(IndexKind::kMineral, v, event_key));
-  for (const auto& v : e.countries) out.push_back(IndexKey(IndexKind::kCountry, v, event_key));
-  for (const auto& v : e.blocs) out.push_back(IndexKey(IndexKind::kBloc, v, event_key));
-  out.push_back(IndexKey(IndexKind::kFeed, e.feed_url, event_key));
-  if (!e.story_id.empty()) out.push_back(IndexKey(IndexKind::kStory, e.story_id, event_key));
-  return out;
-}
+using internal::IndexEntries;
 
 Result<std::vector<std::optional<Article>>> RocksStore::MultiGetArticles(
     const std::vector<std::string_view>& ids) const {

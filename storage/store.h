@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,10 @@
 #include "core/status.h"
 
 namespace assay::storage {
+
+namespace internal {
+struct RawDb;  // storage/internal/raw_db.h
+}  // namespace internal
 
 inline constexpr uint32_t kSchemaVersion = 1;
 
@@ -105,6 +110,68 @@ struct EventQuery {
   // SeverityRank(event.severity) >= min_severity_rank; an event with an
   // unknown severity never passes.
   std::optional<int> min_severity_rank;
+  // Checked last, on the event's article, for the events that meet every
+  // other condition (the CLI's --grep, an RE2 over title and summary,
+  // lives outside storage/). Unset: no condition. An event whose article is
+  // missing never passes. Called on the reading thread; must not call back
+  // into the store.
+  std::function<bool(const Article&)> article_filter;
+};
+
+// --- retention (storage/retention.cc) ---
+
+struct RetentionOptions {
+  // Events or articles deleted per WriteBatch (each with its index or
+  // article_time entries: about 10 keys per event). A batch of 1000 takes a
+  // few milliseconds to build and write, so ingest waits at most that long
+  // for the writer lock between two batches.
+  size_t batch_records = 1000;
+  // Stop after this many batches (0: run until nothing older remains). The
+  // daemon passes a small number and calls again later while
+  // RetentionCounts::complete is false, so that retention shares the
+  // storage thread with ingest instead of holding it.
+  size_t max_batches = 0;
+};
+
+struct RetentionCounts {
+  uint64_t events = 0;                // events deleted
+  uint64_t index_entries = 0;         // index entries deleted ('a' pointers included)
+  uint64_t articles = 0;              // article records deleted
+  uint64_t article_time_entries = 0;  // article_time entries deleted
+  uint64_t batches = 0;               // WriteBatches written
+  bool complete = false;              // nothing older than the cutoff is left
+};
+
+// --- event rewrites (storage/maintenance.cc) ---
+
+// Sets an article's event: `event` replaces the article's current event in
+// place (same key and time; `event->time` is then ignored) or, when the
+// article has none, is written at `event->time`; nullopt deletes the
+// article's event. Article id, feed and story always come from the stored
+// article record.
+struct EventRewrite {
+  std::string article_id;
+  std::optional<Event> event;
+};
+
+// --- verification (storage/maintenance.cc) ---
+
+struct VerifyReport {
+  uint64_t events = 0;         // events read
+  uint64_t index_entries = 0;  // index entries read ('a' pointers included)
+  uint64_t articles = 0;       // article records counted
+  uint64_t article_time_entries = 0;
+  uint64_t problem_count = 0;         // all problems found
+  std::vector<std::string> problems;  // the first max_problems of them, one line each
+  bool ok() const { return problem_count == 0; }
+};
+
+// --- backup (storage/maintenance.cc) ---
+
+struct BackupInfo {
+  uint64_t keys = 0;   // key-value pairs copied, all families
+  uint64_t bytes = 0;  // key and value bytes copied
+  StoreCounts counts;  // the counters of the copied store
 };
 
 class Store {
@@ -186,8 +253,72 @@ class Store {
   // with IOError/Unavailable when RocksDB cannot write, also writing nothing.
   virtual Status Apply(const IngestPlan& plan) = 0;
 
+  // --- retention (storage/retention.cc) ---
+  // Deletes every event whose time is before `cutoff` with all its index
+  // entries (and its article's 'a' pointer), then every article fetched
+  // before `cutoff` with its article_time entry (and its event, whatever
+  // its time, so that no event outlives its article), oldest first, in
+  // batches of options.batch_records, each batch atomic with the meta
+  // counters. Takes the writer lock per batch only: call it from the writer
+  // thread (or any thread of a process whose writer is idle). Feed records
+  // are kept. FailedPrecondition on a secondary; IOError/Unavailable when
+  // RocksDB cannot write, after the batches already written (they stay).
+  //
+  //   for (;;) {
+  //     Result<RetentionCounts> r = store.DropOlderThan(now - 365 * 24h, {.max_batches = 4});
+  //     if (!r || r->complete) break;
+  //     ... let ingest run ...
+  //   }
+  Result<RetentionCounts> DropOlderThan(UnixMicros cutoff, const RetentionOptions& options = {});
+
+  // --- maintenance (storage/maintenance.cc) ---
+  // Rewrites the events of stored articles (rules replay --apply) in one
+  // atomic WriteBatch with their index entries and the event counter.
+  // Fails, writing nothing, with NotFound for an article that is not
+  // stored, InvalidArgument for an article named twice, FailedPrecondition
+  // on a secondary. Writer thread only, like Apply().
+  Status RewriteEvents(std::span<const EventRewrite> rewrites);
+
+  // Checks the store's internal references: every index entry points at an
+  // existing event that carries its value; every event has all its index
+  // entries and its article's 'a' pointer; every 'a' pointer points at the
+  // article's event; every article_time entry points at a stored article
+  // fetched at that time; the meta counters equal the records counted.
+  // Reads everything (O(store), a few point reads per record); works on a
+  // secondary (consistent as of its last CatchUp()). The error is for a
+  // failed read; problems found are in the report.
+  Result<VerifyReport> Verify(size_t max_problems = 1000) const;
+
+  // Writes a consistent copy of the whole store to `dir` (which must not
+  // exist or be empty) as a new RocksDB database that Store::Open reads:
+  // every family is read at one point in time (a snapshot on a primary; a
+  // secondary changes only in CatchUp(), which applies whole write
+  // batches) and written as sorted table files that are ingested into the
+  // new database. Works on a secondary beside a running daemon, which is
+  // why it is a logical copy rather than a rocksdb::Checkpoint (a
+  // checkpoint needs a primary handle: RocksDB 7.8 cannot checkpoint a
+  // secondary). FailedPrecondition when `dir` holds anything.
+  Result<BackupInfo> WriteBackup(const std::string& dir) const;
+
+  // Replaces the store at `store_path` with a copy of the backup in
+  // `backup_dir` (written by WriteBackup). The copy is made beside the
+  // target, opened once to check it (schema version, families), and then
+  // renamed into place, so that a failure leaves the old store as it was.
+  // Refuses, changing nothing, with FailedPrecondition when `store_path`
+  // holds anything and `force` is false, when it holds something that is
+  // not a store (even with `force`), and when a process holds the store
+  // (a running daemon); NotFound when `backup_dir` holds no store.
+  static Status RestoreBackup(const std::string& backup_dir, const std::string& store_path,
+                              bool force);
+
+  // Compacts every family fully (dropping deleted keys and overwritten
+  // values). Primary only: FailedPrecondition on a secondary.
+  Status CompactAll();
+
  protected:
   Store() = default;
+  // The database behind the store, for retention.cc and maintenance.cc.
+  virtual internal::RawDb Raw() = 0;
 };
 
 }  // namespace assay::storage

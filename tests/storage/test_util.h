@@ -9,7 +9,11 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <random>
+#include <string_view>
+#include <vector>
 
 #include <rocksdb/db.h>
 #include <string>
@@ -159,6 +163,35 @@ inline std::vector<std::pair<std::string, std::string>> RawEntries(const std::st
     EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   }
   return out;
+}
+
+// Writes `value` under `key` in `family` (deletes the key when `value` is
+// nullopt) through the raw RocksDB API, bypassing the store: how the tests
+// break a store on purpose. The store must be closed.
+inline void RawWrite(const std::string& path, std::string_view family, const std::string& key,
+                     const std::optional<std::string>& value) {
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const std::string& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::Open(rocksdb::DBOptions(), path, descs, &handles, &raw);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::unique_ptr<rocksdb::DB> db(raw);
+  bool found = false;
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    if (h->GetName() != family) continue;
+    found = true;
+    rocksdb::Status w = value ? db->Put(rocksdb::WriteOptions(), h, key, *value)
+                              : db->Delete(rocksdb::WriteOptions(), h, key);
+    EXPECT_TRUE(w.ok()) << w.ToString();
+  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  EXPECT_TRUE(found) << "no family " << family;
 }
 
 }  // namespace assay::storage::testing

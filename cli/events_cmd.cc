@@ -3,8 +3,19 @@
 // or CSV. Each event is shown with its article's title and link and its
 // feed's name.
 //
-// Exit status: 0 with the events printed (none is fine), 2 for a bad flag
-// value or an unreadable store, with one line on stderr.
+// --grep REGEX keeps the events whose article's title or summary matches
+// the RE2 pattern (checked by the store after every indexed condition).
+// --follow then keeps printing new matching events as a daemon writes them:
+// the secondary instance catches up with the primary every
+// kFollowInterval and prints the matching events whose key (time, then
+// article id) is past the newest event key seen so far, oldest first,
+// flushing stdout after each, until SIGINT or SIGTERM.
+//
+// Exit status: 0 with the events printed (none is fine; also after
+// --follow is interrupted), 2 for a bad flag value or an unreadable store,
+// with one line on stderr.
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -18,6 +29,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
 
 #include "cli/commands.h"
 #include "cli/store_access.h"
@@ -44,7 +56,14 @@ struct EventsFlags {
   std::string limit = "50";
   bool oldest_first = false;
   std::string format = "table";
+  std::string grep;
+  bool follow = false;
 };
+
+// How often --follow catches up with the daemon: short enough to feel live,
+// long enough to cost nothing (a catch-up with no new writes reads one WAL
+// tail and the MANIFEST).
+constexpr int kFollowIntervalMs = 200;
 
 // One printed event: the event with its article's and feed's fields.
 struct Row {
@@ -110,6 +129,23 @@ Result<storage::EventQuery> BuildQuery(const EventsFlags& f, UnixMicros now) {
     q.limit = v;
   }
   q.newest_first = !f.oldest_first;
+  if (!f.grep.empty()) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_shared<const RE2>(f.grep, options);
+    if (!re->ok()) {
+      return InvalidArgument("--grep: '" + f.grep + "' is not a valid RE2 pattern: " + re->error());
+    }
+    q.article_filter = [re](const Article& a) {
+      return RE2::PartialMatch(a.title, *re) || RE2::PartialMatch(a.summary, *re);
+    };
+  }
+  if (f.follow && f.format == "json") {
+    return InvalidArgument("--follow prints events as they come: use --format ndjson, csv or table");
+  }
+  if (f.follow && !f.until.empty()) {
+    return InvalidArgument("--follow waits for new events: it cannot be combined with --until");
+  }
   return q;
 }
 
@@ -178,8 +214,11 @@ std::string CsvField(const std::string& s) {
   return out;
 }
 
-void PrintCsv(std::ostream& out, const std::vector<Row>& rows) {
+void PrintCsvHeader(std::ostream& out) {
   out << "id,time,feed,source,title,link,tags,minerals,countries,blocs,score,severity,story\r\n";
+}
+
+void PrintCsvRows(std::ostream& out, const std::vector<Row>& rows) {
   for (const Row& r : rows) {
     const std::vector<std::string> fields = {
         r.id,        FormatRfc3339Micros(r.time), r.feed,           r.source,
@@ -201,11 +240,14 @@ const char* SeverityColour(const std::string& severity) {
   return nullptr;
 }
 
-void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool colour) {
+void PrintTableHeader(std::ostream& out) {
   out << Fit("TIME", 20) << "  " << Fit("SEVERITY", 8) << "  " << Fit("SCORE", 6) << "  "
       << Fit("SOURCE", 18) << "  " << Fit("TAGS", 28) << "  " << Fit("MINERALS", 18) << "  "
       << Fit("COUNTRIES", 10) << "  " << Fit("BLOCS", 10) << "  " << Fit("TITLE", 50) << "  "
       << Fit("ID", 40) << "  " << Fit("STORY", 40) << "  " << Fit("FEED", 36) << "  LINK\n";
+}
+
+void PrintTableRows(std::ostream& out, const std::vector<Row>& rows, bool colour) {
   for (const Row& r : rows) {
     std::string severity = Fit(r.severity, 8);
     const char* c = colour ? SeverityColour(r.severity) : nullptr;
@@ -217,6 +259,103 @@ void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool colour) {
         << Fit(r.title, 50) << "  " << Fit(r.id, 40) << "  " << Fit(r.story, 40) << "  "
         << Fit(r.feed, 36) << "  " << r.link << "\n";
   }
+}
+
+// Prints `rows` in the chosen format; `header` for the first batch of a
+// table or CSV.
+void Print(const EventsFlags& flags, const std::vector<Row>& rows, bool header) {
+  if (flags.format == "json") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const Row& r : rows) out.push_back(ToJson(r));
+    // Stored text is UTF-8 but not checked here; replace rather than throw.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (flags.format == "ndjson") {
+    for (const Row& r : rows) {
+      std::cout << ToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
+    }
+  } else if (flags.format == "csv") {
+    if (header) PrintCsvHeader(std::cout);
+    PrintCsvRows(std::cout, rows);
+  } else {
+    if (header) PrintTableHeader(std::cout);
+    PrintTableRows(std::cout, rows, isatty(STDOUT_FILENO) == 1);
+  }
+}
+
+volatile sig_atomic_t g_stop = 0;
+extern "C" void OnStopSignal(int) { g_stop = 1; }
+
+// The position of an event in the log: its key's order.
+struct LogPosition {
+  UnixMicros time{};
+  std::string article_id;
+  bool Before(const Event& e) const {
+    return time < e.time || (time == e.time && article_id < e.article_id);
+  }
+};
+
+// The key of the newest event in the log; nullopt for an empty log.
+Result<std::optional<LogPosition>> NewestEvent(const storage::Store& store) {
+  storage::EventQuery newest;
+  newest.limit = 1;
+  Result<std::vector<Event>> last = store.Events(newest);
+  if (!last) return last.error();
+  if (last->empty()) return std::optional<LogPosition>();
+  return std::optional<LogPosition>(LogPosition{last->front().time, last->front().article_id});
+}
+
+// --follow: catch up, print what is new, wait, until a signal.
+int Follow(const EventsFlags& flags, storage::EventQuery query, storage::Store& store,
+           std::optional<LogPosition> seen) {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  query.limit = 0;
+  query.newest_first = false;
+  while (g_stop == 0) {
+    // poll() with no descriptors: a sleep that a signal cuts short.
+    poll(nullptr, 0, kFollowIntervalMs);
+    if (g_stop != 0) break;
+    if (Status s = store.CatchUp(); !s.ok()) {
+      std::cerr << "assay events: " << s.message() << "\n";
+      return 2;
+    }
+    // The daemon stamps an event with the time it first writes it, so new
+    // events sort after the ones seen; the time bound keeps the read short.
+    if (seen) query.since = seen->time;
+    Result<std::vector<Event>> events = store.Events(query);
+    if (!events) {
+      std::cerr << "assay events: " << events.error().message() << "\n";
+      return 2;
+    }
+    std::vector<Event> fresh;
+    for (Event& e : *events) {
+      if (!seen || seen->Before(e)) fresh.push_back(std::move(e));
+    }
+    // Past the newest event of the log, matching or not: the secondary does
+    // not change between catch-ups, so nothing can slip in between.
+    Result<std::optional<LogPosition>> newest = NewestEvent(store);
+    if (!newest) {
+      std::cerr << "assay events: " << newest.error().message() << "\n";
+      return 2;
+    }
+    if (*newest) seen = *newest;
+    if (fresh.empty()) continue;
+    Result<std::vector<Row>> rows = ToRows(store, std::move(fresh));
+    if (!rows) {
+      std::cerr << "assay events: " << rows.error().message() << "\n";
+      return 2;
+    }
+    for (const Row& r : *rows) {
+      Print(flags, {r}, /*header=*/false);
+      std::cout.flush();
+    }
+    if (!std::cout) return 2;
+  }
+  return 0;
 }
 
 int Run(const EventsFlags& flags) {
@@ -236,28 +375,27 @@ int Run(const EventsFlags& flags) {
     std::cerr << "assay events: " << events.error().message() << "\n";
     return 2;
   }
+  // --follow resumes after the newest event of the whole log at this point,
+  // matching or not, so that it prints only what is written from now on.
+  std::optional<LogPosition> seen;
+  if (flags.follow) {
+    Result<std::optional<LogPosition>> newest = NewestEvent((*store)->store());
+    if (!newest) {
+      std::cerr << "assay events: " << newest.error().message() << "\n";
+      return 2;
+    }
+    seen = *newest;
+  }
   Result<std::vector<Row>> rows = ToRows((*store)->store(), std::move(*events));
   if (!rows) {
     std::cerr << "assay events: " << rows.error().message() << "\n";
     return 2;
   }
-  if (flags.format == "json") {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const Row& r : *rows) out.push_back(ToJson(r));
-    // Stored text is UTF-8 but not checked here; replace rather than throw.
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  } else if (flags.format == "ndjson") {
-    for (const Row& r : *rows) {
-      std::cout << ToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                << "\n";
-    }
-  } else if (flags.format == "csv") {
-    PrintCsv(std::cout, *rows);
-  } else {
-    PrintTable(std::cout, *rows, isatty(STDOUT_FILENO) == 1);
-  }
+  Print(flags, *rows, /*header=*/true);
   std::cout.flush();
-  return std::cout ? 0 : 2;
+  if (!std::cout) return 2;
+  if (!flags.follow) return 0;
+  return Follow(flags, std::move(*query), (*store)->store(), std::move(seen));
 }
 
 }  // namespace
@@ -281,6 +419,9 @@ void AddEventsCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--limit", f->limit, "at most this many events (0: all)")
       ->capture_default_str();
   cmd->add_flag("--oldest-first", f->oldest_first, "oldest first (default: newest first)");
+  cmd->add_option("--grep", f->grep, "title or summary matches this RE2 pattern");
+  cmd->add_flag("--follow", f->follow,
+                "then keep printing new matching events as they are written, until interrupted");
   cmd->add_option("--format", f->format, "table, json, ndjson or csv")
       ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}))
       ->capture_default_str();

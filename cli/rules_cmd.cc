@@ -187,6 +187,8 @@ void AddRulesCommand(CLI::App& app, int* exit_code) {
   test->add_option("--file", args->file, "A feed file (RSS, Atom, JSON Feed)");
   test->add_option("--url", args->url, "A feed URL (http or https)")->excludes("--file");
   test->callback([args, exit_code] { *exit_code = RunTest(*args); });
+
+  AddRulesReplayCommand(rules_cmd, exit_code);
 }
 
 }  // namespace assay::cli

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,17 @@ struct StoreFlags {
   std::string config;
   void AddTo(CLI::App* cmd);
 };
+
+// The store directory the flags name (see StoreFlags); an error only for a
+// config file that does not load.
+Result<std::string> ResolveStorePath(const StoreFlags& flags);
+
+// Opens the store for writing, for the commands that must not run beside a
+// daemon (rules replay --apply, db compact). `command` names the command in
+// the error: a store held by another process gets "store <path> is in use
+// by another process (a running assayd?); stop it first".
+Result<std::unique_ptr<storage::Store>> OpenStoreForWriting(const StoreFlags& flags,
+                                                            std::string_view command);
 
 // An open read-only store and the scratch directory its secondary instance
 // uses; removes the directory when destroyed.

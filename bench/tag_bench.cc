@@ -162,11 +162,13 @@ int main(int argc, char** argv) {
   int runs = 5;
   const char* dump = nullptr;
   std::string only;  // "tags", "spans" or "bare": one mode, for profiling
+  int64_t set_mem_mb = 64;  // RE2 budget of each RE2::Set
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--mb") == 0) mb = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--runs") == 0) runs = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--dump") == 0) dump = argv[i + 1];
     if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
+    if (std::strcmp(argv[i], "--set-mem") == 0) set_mem_mb = std::atoll(argv[i + 1]);
   }
   runs = std::max(runs, 1);
   auto pack = rules::LoadRulePack(rules::DefaultPackPaths());
@@ -174,7 +176,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", pack.error().message().c_str());
     return 2;
   }
-  auto tagger = rules::Tagger::Compile(*pack);
+  rules::TaggerOptions tagger_options;
+  tagger_options.set_max_mem = set_mem_mb << 20;
+  auto tagger = rules::Tagger::Compile(*pack, tagger_options);
   if (!tagger) {
     std::fprintf(stderr, "%s\n", tagger.error().message().c_str());
     return 2;
@@ -199,7 +203,7 @@ int main(int argc, char** argv) {
   std::sort(patterns.begin(), patterns.end());
   patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
   RE2::Options opts;
-  opts.set_max_mem(int64_t{64} << 20);
+  opts.set_max_mem(set_mem_mb << 20);
   opts.set_log_errors(false);
   RE2::Set set(opts, RE2::UNANCHORED);
   for (const std::string& p : patterns) {

@@ -116,7 +116,6 @@ struct Tagger::Impl {
   std::vector<CompiledTag> tags;
   std::vector<int> tag_order;  // dependencies first
   std::vector<CompiledEntity> entities;
-  std::vector<int> entities_of_kind[kEntityKindCount];
   std::vector<std::vector<int>> entities_of_atom;  // atom -> entities with it as a form
   std::optional<Node> report_when[kEntityKindCount];
   mutable std::atomic<uint64_t> articles{0};
@@ -131,19 +130,61 @@ struct Tagger::Impl {
 
 namespace {
 
+// Per-thread working memory of Tag(), kept between calls so that tagging an
+// article allocates nothing but its result. Every table is all-zero between
+// calls: a call clears exactly the entries it set.
+struct Scratch {
+  std::vector<FieldMask> matched;        // atom -> fields where it matched
+  std::vector<FieldMask> entity_fields;  // entity -> fields where present
+  std::vector<uint8_t> tag_present;
+  std::vector<uint8_t> rule_fired;
+  std::vector<int> hit_atoms;   // atoms with a non-zero `matched`
+  std::vector<int> candidates;  // entities with a matched form
+  std::vector<int> hits;        // one RE2::Set result
+  // Span lists, reused: the first `spans_used` entries belong to this call.
+  // A deque, because callers hold references to earlier entries while
+  // adding more.
+  std::deque<std::pair<size_t, std::vector<Span>>> spans;
+  size_t spans_used = 0;
+  std::vector<size_t> word_starts[kFieldCount];
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
 // Everything one Tag() call learns about one article. Spans and word
 // positions are computed on first use and cached.
 class Scan {
  public:
-  Scan(const Tagger::Impl& impl, const Article& a) : impl_(impl) {
+  Scan(const Tagger::Impl& impl, const Article& a)
+      : impl_(impl), s_(ThreadScratch()) {
     text_[0] = a.title;
     text_[1] = a.summary;
     text_[2] = a.content;
-    matched_.assign(impl.atoms.size(), 0);
-    entity_fields_.assign(impl.entities.size(), 0);
-    tag_present_.assign(impl.tags.size(), false);
-    rule_fired_.assign(impl.rules.size(), false);
+    // Another Tagger (after a reload) may have more atoms, entities or rules.
+    if (s_.matched.size() < impl.atoms.size()) s_.matched.resize(impl.atoms.size(), 0);
+    if (s_.entity_fields.size() < impl.entities.size()) {
+      s_.entity_fields.resize(impl.entities.size(), 0);
+    }
+    if (s_.tag_present.size() < impl.tags.size()) s_.tag_present.resize(impl.tags.size(), 0);
+    if (s_.rule_fired.size() < impl.rules.size()) s_.rule_fired.resize(impl.rules.size(), 0);
   }
+  ~Scan() {
+    for (int atom : s_.hit_atoms) s_.matched[atom] = 0;
+    for (int e : s_.candidates) s_.entity_fields[e] = 0;
+    std::fill_n(s_.tag_present.begin(), impl_.tags.size(), 0);
+    std::fill_n(s_.rule_fired.begin(), impl_.rules.size(), 0);
+    s_.hit_atoms.clear();
+    s_.candidates.clear();
+    s_.spans_used = 0;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (words_done_[f]) s_.word_starts[f].clear();
+    }
+  }
+  Scan(const Scan&) = delete;
+  Scan& operator=(const Scan&) = delete;
 
   void ScanFields();
   void FindEntities();
@@ -153,39 +194,32 @@ class Scan {
   void ExplainEntity(int e, std::vector<Match>* out) const;
 
   std::string_view text(int f) const { return text_[f]; }
-  bool tag_present(int t) const { return tag_present_[t]; }
-  bool rule_fired(int r) const { return rule_fired_[r]; }
-  FieldMask entity_fields(int e) const { return entity_fields_[e]; }
+  bool tag_present(int t) const { return s_.tag_present[t] != 0; }
+  bool rule_fired(int r) const { return s_.rule_fired[r] != 0; }
+  FieldMask entity_fields(int e) const { return s_.entity_fields[e]; }
+  // Entities with a matched form, ascending; only these can be present.
+  const std::vector<int>& candidates() const { return s_.candidates; }
 
  private:
   const std::vector<Span>& Spans(int atom, int field) const;
   const std::vector<size_t>& WordStarts(int field) const;
   size_t WordsBetween(int field, size_t from, size_t to) const;
   bool Matched(const PatternRef& p, int field) const {
-    return (matched_[p.atom] & p.fields & FieldBit(static_cast<Field>(field))) != 0;
+    return (s_.matched[p.atom] & p.fields & FieldBit(static_cast<Field>(field))) != 0;
   }
   bool EntityInField(int e, int field) const;
   bool NearInField(const Node& n, int field, std::vector<Match>* out,
                    const std::string* rule) const;
 
   const Tagger::Impl& impl_;
+  Scratch& s_;
   std::string_view text_[kFieldCount];
-  std::vector<FieldMask> matched_;  // atom -> fields where it matched
-  std::vector<int> hit_atoms_;      // atoms with a non-zero matched_
-  // (atom * kFieldCount + field, spans) for the few atoms whose positions
-  // were needed; a short list beats a table sized for every atom. A deque,
-  // because callers hold references to earlier entries while adding more.
-  mutable std::deque<std::pair<size_t, std::vector<Span>>> spans_;
   FieldMask kind_fields_[kEntityKindCount] = {0, 0, 0};
-  mutable std::vector<size_t> word_starts_[kFieldCount];
   mutable bool words_done_[kFieldCount] = {false, false, false};
-  std::vector<FieldMask> entity_fields_;
-  std::vector<bool> tag_present_;
-  std::vector<bool> rule_fired_;
 };
 
 void Scan::ScanFields() {
-  std::vector<int> hits;
+  std::vector<int>& hits = s_.hits;
   for (int f = 0; f < kFieldCount; ++f) {
     const FieldSet& fs = impl_.sets[f];
     if (text_[f].empty() || fs.atoms.empty()) continue;
@@ -200,28 +234,30 @@ void Scan::ScanFields() {
       impl_.set_fallbacks.fetch_add(1, std::memory_order_relaxed);
       for (int atom : fs.atoms) {
         if (RE2::PartialMatch(piece, *impl_.atoms[atom].re)) {
-          if (matched_[atom] == 0) hit_atoms_.push_back(atom);
-          matched_[atom] |= bit;
+          if (s_.matched[atom] == 0) s_.hit_atoms.push_back(atom);
+          s_.matched[atom] |= bit;
         }
       }
       continue;
     }
     for (int idx : hits) {
       int atom = fs.atoms[idx];
-      if (matched_[atom] == 0) hit_atoms_.push_back(atom);
-      matched_[atom] |= bit;
+      if (s_.matched[atom] == 0) s_.hit_atoms.push_back(atom);
+      s_.matched[atom] |= bit;
     }
   }
 }
 
 const std::vector<Span>& Scan::Spans(int atom, int field) const {
   size_t key = static_cast<size_t>(atom) * kFieldCount + static_cast<size_t>(field);
-  for (const auto& [k, spans] : spans_) {
-    if (k == key) return spans;
+  for (size_t i = 0; i < s_.spans_used; ++i) {
+    if (s_.spans[i].first == key) return s_.spans[i].second;
   }
-  spans_.emplace_back(key, std::vector<Span>());
-  std::vector<Span>& out = spans_.back().second;
-  if (!(matched_[atom] & FieldBit(static_cast<Field>(field)))) return out;
+  if (s_.spans_used == s_.spans.size()) s_.spans.emplace_back();
+  auto& [slot_key, out] = s_.spans[s_.spans_used++];
+  slot_key = key;
+  out.clear();
+  if (!(s_.matched[atom] & FieldBit(static_cast<Field>(field)))) return out;
   const RE2& re = *impl_.atoms[atom].re;
   re2::StringPiece text(text_[field].data(), text_[field].size());
   size_t pos = 0;
@@ -240,7 +276,8 @@ const std::vector<Span>& Scan::Spans(int atom, int field) const {
 }
 
 const std::vector<size_t>& Scan::WordStarts(int field) const {
-  if (words_done_[field]) return word_starts_[field];
+  std::vector<size_t>& starts = s_.word_starts[field];
+  if (words_done_[field]) return starts;
   words_done_[field] = true;
   std::string_view t = text_[field];
   bool in_word = false;
@@ -248,10 +285,10 @@ const std::vector<size_t>& Scan::WordStarts(int field) const {
     unsigned char c = static_cast<unsigned char>(t[i]);
     if ((c & 0xC0) == 0x80) continue;  // UTF-8 continuation byte
     bool w = IsWordByte(t, i);
-    if (w && !in_word) word_starts_[field].push_back(i);
+    if (w && !in_word) starts.push_back(i);
     in_word = w;
   }
-  return word_starts_[field];
+  return starts;
 }
 
 // Number of words that start in [from, to).
@@ -293,17 +330,17 @@ bool Scan::EntityInField(int e, int field) const {
 
 void Scan::FindEntities() {
   // Only entities with a matched form can be present.
-  std::vector<int> candidates;
-  for (int atom : hit_atoms_) {
+  std::vector<int>& candidates = s_.candidates;
+  for (int atom : s_.hit_atoms) {
     for (int e : impl_.entities_of_atom[atom]) candidates.push_back(e);
   }
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   for (int e : candidates) {
     for (int f = 0; f < kFieldCount; ++f) {
-      if (EntityInField(e, f)) entity_fields_[e] |= FieldBit(static_cast<Field>(f));
+      if (EntityInField(e, f)) s_.entity_fields[e] |= FieldBit(static_cast<Field>(f));
     }
-    kind_fields_[static_cast<int>(impl_.entities[e].entity->kind)] |= entity_fields_[e];
+    kind_fields_[static_cast<int>(impl_.entities[e].entity->kind)] |= s_.entity_fields[e];
   }
 }
 
@@ -338,16 +375,24 @@ bool Scan::NearInField(const Node& n, int field, std::vector<Match>* out,
 bool Scan::Eval(const Node& n) const {
   switch (n.kind) {
     case Condition::Kind::kPattern:
-      return (matched_[n.pattern.atom] & n.pattern.fields) != 0;
-    case Condition::Kind::kNear:
+      return (s_.matched[n.pattern.atom] & n.pattern.fields) != 0;
+    case Condition::Kind::kNear: {
+      // Both patterns must have matched in one field before positions count.
+      const FieldMask both = s_.matched[n.near[0].atom] & n.near[0].fields &
+                             s_.matched[n.near[1].atom] & n.near[1].fields;
+      if (both == 0) return false;
       for (int f = 0; f < kFieldCount; ++f) {
-        if (NearInField(n, f, nullptr, nullptr)) return true;
+        if ((both & FieldBit(static_cast<Field>(f))) != 0 &&
+            NearInField(n, f, nullptr, nullptr)) {
+          return true;
+        }
       }
       return false;
+    }
     case Condition::Kind::kTag:
-      return tag_present_[n.tag];
+      return s_.tag_present[n.tag] != 0;
     case Condition::Kind::kEntity:
-      if (n.entity >= 0) return (entity_fields_[n.entity] & n.fields) != 0;
+      if (n.entity >= 0) return (s_.entity_fields[n.entity] & n.fields) != 0;
       return (kind_fields_[n.entity_kind] & n.fields) != 0;
     case Condition::Kind::kAll:
       for (const Node& c : n.children) {
@@ -375,12 +420,12 @@ void Scan::EvaluateRules() {
     bool any_nonnegative = false;
     for (int r : ct.rules) {
       if (Eval(impl_.rules[r].when)) {
-        rule_fired_[r] = true;
+        s_.rule_fired[r] = 1;
         sum += impl_.rules[r].rule->weight;
         any_nonnegative = any_nonnegative || impl_.rules[r].rule->weight >= 0;
       }
     }
-    tag_present_[t] = any_nonnegative && sum >= ct.min_score;
+    s_.tag_present[t] = any_nonnegative && sum >= ct.min_score;
   }
 }
 
@@ -418,7 +463,7 @@ void Scan::ExplainEntity(int e, std::vector<Match>* out) const {
   std::string rule = std::string(EntityKindName(ce.entity->kind)) + ":" + ce.entity->id;
   const size_t cap = impl_.options.max_spans_per_pattern;
   for (int f = 0; f < kFieldCount; ++f) {
-    if (!(entity_fields_[e] & FieldBit(static_cast<Field>(f)))) continue;
+    if (!(s_.entity_fields[e] & FieldBit(static_cast<Field>(f)))) continue;
     for (const PatternRef& p : ce.forms) {
       if (!Matched(p, f)) continue;
       size_t shown = 0;
@@ -563,7 +608,6 @@ Result<std::shared_ptr<const Tagger>> Tagger::Compile(const RulePack& pack,
     }
     int idx = static_cast<int>(impl->entities.size());
     entity_ids[k][e.id] = idx;
-    impl->entities_of_kind[k].push_back(idx);
     impl->entities.push_back(CompiledEntity{&e, {}, {}});
   }
   for (CompiledEntity& ce : impl->entities) {
@@ -679,8 +723,11 @@ TagResult Tagger::Tag(const Article& article, const TagOptions& options) const {
     std::vector<std::string>* out = k == 0   ? &result.minerals
                                     : k == 1 ? &result.countries
                                              : &result.blocs;
-    for (int e : impl.entities_of_kind[k]) {
-      if (scan.entity_fields(e) == 0) continue;
+    for (int e : scan.candidates()) {
+      if (scan.entity_fields(e) == 0 ||
+          static_cast<int>(impl.entities[e].entity->kind) != k) {
+        continue;
+      }
       out->push_back(impl.entities[e].entity->id);
       reported_entities.push_back(e);
     }

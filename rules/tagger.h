@@ -17,7 +17,9 @@
 //
 // Thread safety: a Tagger is immutable once compiled; Tag() may run on any
 // number of threads at once without locking. A reload compiles a new Tagger
-// and swaps the shared_ptr whole.
+// and swaps the shared_ptr whole. Tag() keeps its working tables in
+// per-thread memory between calls, so tagging allocates little beyond the
+// result.
 #ifndef ASSAY_RULES_TAGGER_H_
 #define ASSAY_RULES_TAGGER_H_
 

@@ -438,5 +438,37 @@ rules:
   EXPECT_EQ(t->stats().articles, 801u);
 }
 
+// Tag() keeps per-thread working memory between calls; taggers of different
+// sizes used in turn on one thread (as after a reload) must not see each
+// other's state.
+TEST(TaggerTest, TaggersOfDifferentSizesOnOneThreadGiveIndependentResults) {
+  auto big = LoadTagger({});
+  ASSERT_TRUE(big.has_value()) << big.status().ToString();
+  auto small = MustCompile(R"(
+rules:
+  - {id: r, tag: x, any: [lithium]}
+)");
+  ASSERT_TRUE(small);
+  const Article a = Make("China bans exports of gallium and germanium",
+                         "Beijing tightens export controls on lithium refining.");
+  const TagResult first = (*big)->Tag(a);
+  ASSERT_FALSE(first.tags.empty());
+  for (int i = 0; i < 3; ++i) {
+    TagResult s = small->Tag(a);
+    EXPECT_THAT(s.tags, ElementsAre("x"));
+    EXPECT_THAT(s.minerals, IsEmpty());
+    TagResult again = (*big)->Tag(a);
+    EXPECT_EQ(again.tags, first.tags);
+    EXPECT_EQ(again.minerals, first.minerals);
+    EXPECT_EQ(again.countries, first.countries);
+    EXPECT_EQ(again.matches, first.matches);
+    EXPECT_EQ(again.score, first.score);
+    // Nothing of the article before leaks into an unrelated one.
+    TagResult plain = (*big)->Tag(Make("The festival drew record crowds"));
+    EXPECT_THAT(plain.tags, IsEmpty());
+    EXPECT_THAT(plain.matches, IsEmpty());
+  }
+}
+
 }  // namespace
 }  // namespace assay::rules

@@ -1,5 +1,6 @@
 #include "core/time.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace assay {
@@ -83,6 +84,40 @@ std::optional<UnixSeconds> ParseRfc3339(std::string_view s) {
 Clock& SystemClock::Get() {
   static SystemClock* clock = new SystemClock();
   return *clock;
+}
+
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  const auto bad = [&](const std::string& why) {
+    return InvalidArgument("bad duration '" + std::string(text) + "': " + why +
+                           " (expected e.g. 90s, 15m, 24h, 7d, 1h30m)");
+  };
+  if (text.empty()) return bad("empty");
+  constexpr int64_t kMax = int64_t{1'000'000'000};
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return bad("a number must come first");
+    int64_t n = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      n = n * 10 + (text[i] - '0');
+      if (n > kMax) return bad("too large");
+      ++i;
+    }
+    if (i == text.size()) return bad("a unit (s, m, h, d, w) must follow each number");
+    int64_t unit = 0;
+    switch (text[i]) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: return bad("unknown unit '" + std::string(1, text[i]) + "'");
+    }
+    ++i;
+    total += n * unit;
+    if (total > kMax) return bad("too large");
+  }
+  return std::chrono::seconds(total);
 }
 
 }  // namespace assay

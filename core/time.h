@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace assay {
 
 // A UTC instant with one-second resolution (feeds carry no finer dates).
@@ -25,6 +27,10 @@ std::string FormatRfc3339Micros(UnixMicros t);
 // This is the strict form assay itself writes; feed dates go through
 // parsers/date.h, which accepts what the wild produces.
 std::optional<UnixSeconds> ParseRfc3339(std::string_view s);
+
+// "90s", "15m", "24h", "7d", "2w", "1h30m" -> seconds. InvalidArgument with
+// the text quoted when malformed, unit-less or over ~31 years.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // Where time comes from. SystemClock in production, FakeClock in tests.
 // Thread-safe: Now() may be called from any thread.

@@ -22,6 +22,22 @@ TEST(TimeTest, RejectsInvalidRfc3339) {
   EXPECT_FALSE(ParseRfc3339("2026-11-28T13:53:18Zjunk"));
 }
 
+TEST(TimeTest, ParsesDurationsWithUnits) {
+  EXPECT_EQ(*ParseDuration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(*ParseDuration("15m"), std::chrono::minutes(15));
+  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(*ParseDuration("7d"), std::chrono::hours(24 * 7));
+  EXPECT_EQ(*ParseDuration("2w"), std::chrono::hours(24 * 14));
+  EXPECT_EQ(*ParseDuration("0s"), std::chrono::seconds(0));
+  for (const char* bad : {"", "10", "h", "3 days", "5y", "-1h", "99999999999s", "40000w"}) {
+    Result<std::chrono::seconds> d = ParseDuration(bad);
+    ASSERT_FALSE(d.has_value()) << bad;
+    EXPECT_NE(d.error().message().find("bad duration '" + std::string(bad) + "'"),
+              std::string::npos)
+        << d.error().message();
+  }
+}
+
 TEST(TimeTest, FakeClockMovesOnlyWhenTold) {
   FakeClock clock(UnixMicros(1000s));
   EXPECT_EQ(clock.NowSeconds(), UnixSeconds(1000s));

@@ -442,17 +442,26 @@ class RocksStore final : public Store {
     }
     if (candidates.empty()) return ScanEvents(query);
 
-    size_t best = 0;
-    size_t best_count = SIZE_MAX;
-    for (size_t i = 0; i < candidates.size() && best_count > 0; ++i) {
-      Result<size_t> n = CountIndexRange(candidates[i], query);
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    std::vector<std::pair<size_t, std::string>> probed;  // (entries, prefix)
+    for (std::string& c : candidates) {
+      Result<size_t> n = CountIndexRange(c, query);
       if (!n) return n.error();
-      if (*n < best_count) {
-        best = i;
-        best_count = *n;
-      }
+      if (*n == 0) return std::vector<Event>();  // a required value with no entry
+      probed.emplace_back(*n, std::move(c));
     }
-    return ScanIndex(candidates[best], query);
+    // The sparsest first (stable: the first named wins a tie).
+    std::stable_sort(probed.begin(), probed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> prefixes;
+    for (auto& [n, prefix] : probed) prefixes.push_back(std::move(prefix));
+    // One sparse prefix (within the probe) is cheapest to walk alone;
+    // otherwise the event keys under every prefix are intersected first.
+    if (prefixes.size() == 1 || probed.front().first < kProbeEntries / 4) {
+      return ScanIndex(prefixes.front(), query);
+    }
+    return ScanIntersection(prefixes, query);
   }
 
   Result<std::optional<Event>> GetEventForArticle(std::string_view article_id) const override {
@@ -574,10 +583,12 @@ class RocksStore final : public Store {
            (range.upper.empty() || key < std::string_view(range.upper));
   }
 
+  // Index entries a candidate prefix is probed for (FORMAT.md).
+  static constexpr size_t kProbeEntries = 512;
+
   // The number of index entries under `prefix` in the time range, counting
   // at most kProbeEntries.
   Result<size_t> CountIndexRange(const std::string& prefix, const EventQuery& query) const {
-    constexpr size_t kProbeEntries = 512;
     const KeyRange range = RangeOf(prefix, query);
     rocksdb::Slice lower, upper;
     std::unique_ptr<rocksdb::Iterator> it =
@@ -677,6 +688,33 @@ class RocksStore final : public Store {
     return out;
   }
 
+  // Reads the events at `keys` with one MultiGet and appends those that meet
+  // the query (article filter included) to *out, until its limit; clears
+  // `keys`.
+  Status FetchAndKeep(std::vector<std::string>* keys, const EventQuery& query,
+                      std::vector<Event>* out) const {
+    const size_t n = keys->size();
+    std::vector<rocksdb::Slice> slices(keys->begin(), keys->end());
+    std::vector<rocksdb::PinnableSlice> values(n);
+    std::vector<rocksdb::Status> statuses(n);
+    if (n > 0) {
+      db_->MultiGet(rocksdb::ReadOptions(), handles_[internal::kEvents], n, slices.data(),
+                    values.data(), statuses.data());
+    }
+    std::vector<Event> candidates;
+    for (size_t i = 0; i < n; ++i) {
+      // An index entry without its event: the event was rewritten or
+      // deleted (in one batch with the entry) after the entry was read.
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) return FromRocks(statuses[i], "reading events of store " + path_);
+      Result<Event> e = DecodeEventRecord((*keys)[i], values[i].ToStringView());
+      if (!e) return e.error();
+      if (Matches(*e, query)) candidates.push_back(std::move(*e));
+    }
+    keys->clear();
+    return KeepArticleMatches(&candidates, query, out);
+  }
+
   // Walks the index entries under `prefix`, fetching their events in
   // batches and keeping the ones that match.
   Result<std::vector<Event>> ScanIndex(const std::string& prefix, const EventQuery& query) const {
@@ -687,28 +725,6 @@ class RocksStore final : public Store {
         OpenRange(internal::kIndex, range, query.newest_first, &lower, &upper);
     std::vector<std::string> keys;
     keys.reserve(kFetchBatch);
-    std::vector<Event> candidates;
-    auto flush = [&]() -> Status {
-      const size_t n = keys.size();
-      std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-      std::vector<rocksdb::PinnableSlice> values(n);
-      std::vector<rocksdb::Status> statuses(n);
-      if (n > 0) {
-        db_->MultiGet(rocksdb::ReadOptions(), handles_[internal::kEvents], n, slices.data(),
-                      values.data(), statuses.data());
-      }
-      for (size_t i = 0; i < n; ++i) {
-        // An index entry without its event: the event was rewritten or
-        // deleted (in one batch with the entry) after the entry was read.
-        if (statuses[i].IsNotFound()) continue;
-        if (!statuses[i].ok()) return FromRocks(statuses[i], "reading events of store " + path_);
-        Result<Event> e = DecodeEventRecord(keys[i], values[i].ToStringView());
-        if (!e) return e.error();
-        if (Matches(*e, query)) candidates.push_back(std::move(*e));
-      }
-      keys.clear();
-      return KeepArticleMatches(&candidates, query, &out);
-    };
     for (; it->Valid() && InRange(range, it->key().ToStringView()) && !Full(out, query);
          query.newest_first ? it->Prev() : it->Next()) {
       std::string_view key = it->key().ToStringView();
@@ -717,10 +733,79 @@ class RocksStore final : public Store {
                           "-byte prefix in store " + path_);
       }
       keys.emplace_back(key.substr(prefix.size()));
-      if (keys.size() == kFetchBatch) ASSAY_RETURN_IF_ERROR(flush());
+      if (keys.size() == kFetchBatch) ASSAY_RETURN_IF_ERROR(FetchAndKeep(&keys, query, &out));
     }
     ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "reading the index of store " + path_));
-    if (!Full(out, query)) ASSAY_RETURN_IF_ERROR(flush());
+    if (!Full(out, query)) ASSAY_RETURN_IF_ERROR(FetchAndKeep(&keys, query, &out));
+    return out;
+  }
+
+  // Several required index values (--mineral M --country C): a leapfrog
+  // join of their index ranges on the event key that ends every entry,
+  // so that only events under every prefix are read. One iterator per
+  // prefix; the candidate is the current key of the last iterator that
+  // moved; each other iterator in turn seeks to it (Seek, or SeekForPrev
+  // newest first) and either lands on it (one more agrees) or on the next
+  // key in the requested order (the new candidate). When all agree the key
+  // is emitted and the iterator steps past it. Seeks are bounded by about
+  // the entries of the sparsest prefix, and usually far fewer.
+  Result<std::vector<Event>> ScanIntersection(const std::vector<std::string>& prefixes,
+                                              const EventQuery& query) const {
+    const size_t n = prefixes.size();
+    const bool newest = query.newest_first;
+    std::vector<KeyRange> ranges;
+    std::vector<rocksdb::Slice> lowers(n), uppers(n);  // borrowed by the iterators
+    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+    ranges.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      ranges.push_back(RangeOf(prefixes[i], query));
+      its.push_back(OpenRange(internal::kIndex, ranges[i], newest, &lowers[i], &uppers[i]));
+    }
+    auto valid = [&](size_t i) {
+      return its[i]->Valid() && InRange(ranges[i], its[i]->key().ToStringView());
+    };
+    auto suffix = [&](size_t i) {
+      return its[i]->key().ToStringView().substr(prefixes[i].size());
+    };
+    auto status = [&]() -> Status {
+      for (const auto& it : its) {
+        ASSAY_RETURN_IF_ERROR(FromRocks(it->status(), "reading the index of store " + path_));
+      }
+      return Status::Ok();
+    };
+
+    std::vector<Event> out;
+    std::vector<std::string> keys;
+    keys.reserve(kFetchBatch);
+    if (valid(0)) {
+      std::string candidate(suffix(0));
+      size_t agreeing = 1;
+      size_t i = 1 % n;
+      while (!Full(out, query)) {
+        if (agreeing < n) {
+          const std::string target = prefixes[i] + candidate;
+          newest ? its[i]->SeekForPrev(target) : its[i]->Seek(target);
+          if (!valid(i)) break;
+          if (suffix(i) == candidate) {
+            ++agreeing;
+          } else {
+            candidate = std::string(suffix(i));
+            agreeing = 1;
+          }
+        }
+        if (agreeing == n) {
+          keys.push_back(candidate);
+          if (keys.size() == kFetchBatch) ASSAY_RETURN_IF_ERROR(FetchAndKeep(&keys, query, &out));
+          newest ? its[i]->Prev() : its[i]->Next();
+          if (!valid(i)) break;
+          candidate = std::string(suffix(i));
+          agreeing = 1;
+        }
+        i = (i + 1) % n;
+      }
+    }
+    ASSAY_RETURN_IF_ERROR(status());
+    if (!Full(out, query)) ASSAY_RETURN_IF_ERROR(FetchAndKeep(&keys, query, &out));
     return out;
   }
 

@@ -331,3 +331,56 @@ TEST_F(QueryTest, AgreesWithAnInMemoryModelOnRandomEventsAndQueries) {
 
 }  // namespace
 }  // namespace assay::storage
+
+namespace assay::storage {
+namespace {
+
+// Dense values (each on about half of 1,500 events), so that queries with
+// several required values take the index intersection (leapfrog join)
+// rather than one index walk; compared with the model as above.
+TEST_F(QueryTest, IntersectingDenseIndexesAgreesWithTheModel) {
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> tags = {"export_controls", "tariffs", "trade_bloc"};
+  const std::vector<std::string> minerals = {"gallium", "lithium"};
+  const std::vector<std::string> countries = {"CN", "US"};
+  std::vector<Event> model;
+  for (int i = 0; i < 1500; ++i) {
+    Spec s;
+    s.id = "e" + std::to_string(rng() % 1000) + "-" + std::to_string(i);
+    s.micros = static_cast<int64_t>(rng() % 700);
+    s.tags = Subset(rng, tags, 55);
+    s.minerals = Subset(rng, minerals, 50);
+    s.countries = Subset(rng, countries, 50);
+    model.push_back(Add(s));
+  }
+  std::sort(model.begin(), model.end(), [](const Event& x, const Event& y) {
+    return x.time != y.time ? x.time < y.time : x.article_id < y.article_id;
+  });
+  for (int round = 0; round < 300; ++round) {
+    EventQuery q;
+    q.newest_first = rng() % 2;
+    q.limit = rng() % 3 == 0 ? 0 : 1 + rng() % 200;
+    if (rng() % 3 == 0) q.since = Micros(static_cast<int64_t>(rng() % 400));
+    if (rng() % 3 == 0) q.until = Micros(300 + static_cast<int64_t>(rng() % 450));
+    q.all_tags = Subset(rng, tags, 40);
+    q.minerals = Subset(rng, minerals, 50);
+    q.countries = Subset(rng, countries, 50);
+    if (rng() % 4 == 0) q.min_score = 0.5;
+    std::vector<std::string> want;
+    std::vector<const Event*> order;
+    for (const Event& e : model) order.push_back(&e);
+    if (q.newest_first) std::reverse(order.begin(), order.end());
+    for (const Event* e : order) {
+      if (q.limit != 0 && want.size() >= q.limit) break;
+      if (ModelMatches(*e, q)) want.push_back(e->article_id);
+    }
+    Result<std::vector<Event>> got = store_->Events(q);
+    ASSERT_TRUE(got) << got.error().ToString();
+    std::vector<std::string> got_ids;
+    for (const Event& e : *got) got_ids.push_back(e.article_id);
+    ASSERT_EQ(got_ids, want) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace assay::storage

@@ -80,13 +80,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (once) {
+    // Polling starts while the rule pack is still being validated; an
+    // invalid pack fails the pass like a bad config does (exit 2).
     assay::Result<assay::daemon::PollSummary> summary = service.RunOnce();
     if (!summary) {
       std::cerr << "assayd: " << summary.error().message() << "\n";
-      return 1;
+      return service.WaitForRules().ok() ? 1 : 2;
     }
     std::cout << summary->ToString() << "\n";
     return 0;
+  }
+  if (assay::Status s = service.WaitForRules(); !s.ok()) {
+    std::cerr << "assayd: " << s.message() << "\n";
+    return 2;
   }
   if (assay::Status s = service.Run(); !s.ok()) {
     std::cerr << "assayd: " << s.message() << "\n";

@@ -34,7 +34,21 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// The host of an http(s) URL, lower-cased: what the per-host limit counts.
+// Plain URLs are split here (a poll of thousands of feeds asks once per
+// transfer); anything unusual goes to libcurl's parser.
 std::string HostOf(const std::string& url) {
+  std::string_view rest(url);
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (rest.size() > scheme.size() &&
+        Lower(rest.substr(0, scheme.size())) == scheme) {
+      rest.remove_prefix(scheme.size());
+      const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+      // Userinfo, IPv6 literals and percent-escapes: libcurl's parser.
+      if (authority.find_first_of("@[%") != std::string_view::npos || authority.empty()) break;
+      return Lower(authority.substr(0, authority.find(':')));
+    }
+  }
   CURLU* h = curl_url();
   std::string host;
   if (curl_url_set(h, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
@@ -93,7 +107,7 @@ std::string DefaultUserAgent() {
 class Fetcher::Impl {
  public:
   Impl(asio::io_context& io, const config::FetchConfig& options)
-      : io_(io), timer_(io), options_(options) {
+      : io_(io), timer_(io), options_(options), user_agent_(UserAgentOf(options)) {
     static const bool curl_ready = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
     (void)curl_ready;
     multi_ = curl_multi_init();
@@ -149,12 +163,19 @@ class Fetcher::Impl {
     per_host_.clear();
   }
 
-  void SetOptions(const config::FetchConfig& options) { options_ = options; }
+  void SetOptions(const config::FetchConfig& options) {
+    options_ = options;
+    user_agent_ = UserAgentOf(options);
+  }
 
   size_t running() const { return running_.size(); }
   size_t queued() const { return queue_.size(); }
 
  private:
+  static std::string UserAgentOf(const config::FetchConfig& options) {
+    return options.user_agent.empty() ? DefaultUserAgent() : options.user_agent;
+  }
+
   struct Transfer {
     Impl* impl = nullptr;
     CURL* easy = nullptr;
@@ -217,8 +238,7 @@ class Fetcher::Impl {
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl decodes
-    const std::string ua = options_.user_agent.empty() ? DefaultUserAgent() : options_.user_agent;
-    curl_easy_setopt(e, CURLOPT_USERAGENT, ua.c_str());
+    curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent_.c_str());  // curl copies it
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_bytes));
@@ -394,16 +414,38 @@ class Fetcher::Impl {
     if (it != watches_.end() && it->second.gen == gen) Arm(fd);
   }
 
+  // curl keeps one timeout and replaces it at each call. "0: now" comes with
+  // every transfer added: it is posted rather than armed on the timer,
+  // sparing two timerfd updates per transfer, and one posted run serves
+  // every such call made before it runs.
   void OnTimer(long timeout_ms) {
+    ++timer_generation_;
     timer_.cancel();
     if (timeout_ms < 0 || shutting_down_) return;
+    if (timeout_ms == 0) {
+      posted_generation_ = timer_generation_;
+      if (timeout_posted_) return;
+      timeout_posted_ = true;
+      asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+        if (alive.expired()) return;  // the Fetcher is gone
+        timeout_posted_ = false;
+        // A later call replaced this timeout with another (or none).
+        if (posted_generation_ != timer_generation_ || shutting_down_) return;
+        OnTimeout();
+      });
+      return;
+    }
     timer_.expires_after(std::chrono::milliseconds(timeout_ms));
     timer_.async_wait([this](error_code ec) {
       if (ec == asio::error::operation_aborted) return;
-      int running = 0;
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-      CheckDone();
+      OnTimeout();
     });
+  }
+
+  void OnTimeout() {
+    int running = 0;
+    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    CheckDone();
   }
 
   void CheckDone() {
@@ -476,7 +518,15 @@ class Fetcher::Impl {
   asio::steady_timer timer_;
   config::FetchConfig options_;
   CURLM* multi_ = nullptr;
+  std::string user_agent_;
   bool shutting_down_ = false;
+  // The timeout curl asked for last: a posted "now" run checks that no
+  // later call replaced it.
+  uint64_t timer_generation_ = 0;
+  uint64_t posted_generation_ = 0;
+  bool timeout_posted_ = false;
+  // Expires with the Fetcher: a posted run finds it gone.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::list<std::unique_ptr<Transfer>> queue_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
   std::unordered_map<std::string, int> per_host_;

@@ -52,9 +52,10 @@ class Pipeline::Impl {
   Impl(asio::io_context& io, Fetcher& fetcher, storage::Store& store, const Clock& clock,
        const config::FetchConfig& fetch,
        std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
-       unsigned parse_threads)
+       unsigned parse_threads, std::shared_future<Status> write_gate)
       : fetch_(fetch),
         pending_tagger_(std::move(tagger)),
+        write_gate_(std::move(write_gate)),
         rng_(std::random_device{}()),
         io_(io),
         fetcher_(fetcher),
@@ -74,6 +75,18 @@ class Pipeline::Impl {
     std::lock_guard lock(tagger_mu_);
     tagger_ = nullptr;
     pending_tagger_ = std::move(tagger);
+  }
+
+  void AsyncWriteFeeds(std::vector<FeedState> feeds) {
+    if (feeds.empty()) return;
+    asio::post(store_thread_, [this, feeds = std::move(feeds)] {
+      if (Status gate = WaitForWriteGate(); !gate.ok()) return;
+      for (const FeedState& f : feeds) {
+        if (Status s = store_.PutFeed(f); !s.ok()) {
+          spdlog::error("feed={} cannot register: {}", f.url, s.message());
+        }
+      }
+    });
   }
 
   // Polls past the in-flight limit wait here, so that bodies fetched faster
@@ -246,6 +259,16 @@ class Pipeline::Impl {
     });
   }
 
+  // Storage thread: Ok once the gate has opened; its error, for good, if it
+  // never will.
+  Status WaitForWriteGate() {
+    if (!gate_checked_) {
+      if (write_gate_.valid()) gate_status_ = write_gate_.get();
+      gate_checked_ = true;
+    }
+    return gate_status_;
+  }
+
   // Waits for the first compile to finish, once.
   Result<std::shared_ptr<const rules::Tagger>> CurrentTagger() {
     std::lock_guard lock(tagger_mu_);
@@ -285,6 +308,16 @@ class Pipeline::Impl {
                                done = std::move(done), guard = std::move(guard),
                                report = std::move(report)]() mutable {
       std::uniform_real_distribution<double> jitter(0.0, 1.0);
+      if (Status gate = WaitForWriteGate(); !gate.ok()) {
+        // Nothing may be written: the poll fails as a whole, and the feed
+        // keeps its stored state.
+        report = PollReport{};
+        report.state = std::move(state);
+        MarkFailed(&report.state, gate.message());
+        asio::post(io_, [done = std::move(done), report = std::move(report),
+                         guard = std::move(guard)]() mutable { done(std::move(report)); });
+        return;
+      }
       state.next_attempt = NextAttempt(state, interval, clock_.NowSeconds(), fetch_, jitter(rng_));
       Result<storage::IngestPlan> plan = store_.Plan(state, std::move(articles));
       if (plan) AssignStories(&*plan);
@@ -330,6 +363,9 @@ class Pipeline::Impl {
   std::mutex tagger_mu_;
   std::shared_ptr<const rules::Tagger> tagger_;  // guarded by tagger_mu_
   std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> pending_tagger_;  // same
+  std::shared_future<Status> write_gate_;
+  bool gate_checked_ = false;  // store thread only
+  Status gate_status_;         // store thread only
   std::mt19937_64 rng_;  // store thread only
   parsers::StoryIndex stories_;  // store thread only
   bool stories_loaded_ = false;  // store thread only
@@ -344,9 +380,9 @@ class Pipeline::Impl {
 Pipeline::Pipeline(asio::io_context& io, Fetcher& fetcher, storage::Store& store,
                    const Clock& clock, const config::FetchConfig& fetch,
                    std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
-                   unsigned parse_threads)
+                   unsigned parse_threads, std::shared_future<Status> write_gate)
     : impl_(std::make_unique<Impl>(io, fetcher, store, clock, fetch, std::move(tagger),
-                                   parse_threads)) {}
+                                   parse_threads, std::move(write_gate))) {}
 void Pipeline::SetTagger(std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger) {
   impl_->SetTagger(std::move(tagger));
 }
@@ -354,6 +390,9 @@ Pipeline::~Pipeline() = default;
 void Pipeline::AsyncPoll(const config::FeedConfig& feed, FeedState state,
                          std::function<void(PollReport)> done) {
   impl_->AsyncPoll(feed, std::move(state), std::move(done));
+}
+void Pipeline::AsyncWriteFeeds(std::vector<FeedState> feeds) {
+  impl_->AsyncWriteFeeds(std::move(feeds));
 }
 void Pipeline::Drain() { impl_->Drain(); }
 

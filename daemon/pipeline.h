@@ -49,10 +49,14 @@ class Pipeline {
   // it, and a poll whose tagger failed records the failure and stores
   // nothing (so nothing is stored untagged). Polls that end in a 304 never
   // wait for it.
+  // `write_gate`, when valid, is waited for on the storage thread before its
+  // first write: the daemon validates its rule pack while the first polls
+  // run. A gate that yields an error writes nothing, ever: every poll then
+  // fails with that error (and AsyncWriteFeeds writes nothing).
   Pipeline(boost::asio::io_context& io, Fetcher& fetcher, storage::Store& store,
            const Clock& clock, const config::FetchConfig& fetch,
            std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
-           unsigned parse_threads = 0);
+           unsigned parse_threads = 0, std::shared_future<Status> write_gate = {});
   ~Pipeline();  // finishes queued parse and store work, then joins
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -62,6 +66,12 @@ class Pipeline {
   // The handler always runs, with cancelled = true on shutdown.
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
                  std::function<void(PollReport)> done);
+
+  // Writes these feed records (feeds new to the store, renamed ones) on the
+  // storage thread, behind the write gate, before the result of any poll
+  // started after this call. A failed write is logged: the feed's next poll
+  // writes its record anyway.
+  void AsyncWriteFeeds(std::vector<FeedState> feeds);
 
 
   // Bodies parsed from now on are tagged with `tagger` (a rule-pack

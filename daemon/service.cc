@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 #include <queue>
+#include <unordered_map>
 
 #include "daemon/fetcher.h"
 #include "daemon/notify.h"
@@ -52,23 +53,41 @@ class Service::Impl {
   }
 
   Status Open() {
-    // Rules first: a broken pack stops the daemon before it touches the
-    // store.
-    Result<LoadedRules> rules = LoadRules(config_);
-    if (!rules) return rules.error();
-    pack_version_ = rules->version;
+    // The pack is validated on its own thread while the store opens and the
+    // first transfers run; nothing is written before it has proved valid
+    // (the pipeline's write gate), and an invalid one cancels the pass.
+    rules_ = ValidateRules(config_, std::launch::async, [this](bool valid) {
+      if (!valid) asio::post(io_, [this] { AbandonPass(); });
+    });
     std::error_code ec;
+    if (!std::filesystem::exists(config_.store_path, ec)) {
+      // A new store is created only for a valid pack.
+      ASSAY_RETURN_IF_ERROR(WaitForRules());
+    }
     std::filesystem::create_directories(std::filesystem::path(config_.store_path).parent_path(), ec);
     if (ec) return IOError("cannot create the directory of store " + config_.store_path + ": " + ec.message());
     Result<std::unique_ptr<storage::Store>> store = storage::Store::Open(config_.store_path, {});
     if (!store) return store.error();
     store_ = std::move(*store);
-    ASSAY_RETURN_IF_ERROR(RegisterFeeds(config_));
+    std::vector<FeedState> unwritten;
+    ASSAY_RETURN_IF_ERROR(RegisterFeeds(config_, &unwritten));
     fetcher_ = std::make_unique<Fetcher>(io_, config_.fetch);
-    pipeline_ =
-        std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch, rules->tagger);
-    spdlog::info("store={} feeds={} rules={} opened", config_.store_path, feeds_.size(),
-                 pack_version_);
+    pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch,
+                                           CompileWhenNeeded(rules_), /*parse_threads=*/0,
+                                           WriteGate(rules_));
+    pipeline_->AsyncWriteFeeds(std::move(unwritten));
+    spdlog::info("store={} feeds={} opened", config_.store_path, feeds_.size());
+    return Status::Ok();
+  }
+
+  Status WaitForRules() {
+    if (!rules_.valid()) return FailedPrecondition("the service is not open");
+    const Result<std::shared_ptr<const rules::RulePack>>& pack = rules_.get();
+    if (!pack) return pack.error();
+    if (pack_version_.empty()) {
+      pack_version_ = (*pack)->version_string;
+      spdlog::info("rules={} loaded", pack_version_);
+    }
     return Status::Ok();
   }
 
@@ -89,11 +108,13 @@ class Service::Impl {
     signals_.cancel();
     summary.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
+    ASSAY_RETURN_IF_ERROR(WaitForRules());
     if (stopping_) return Unavailable("interrupted");
     return summary;
   }
 
   Status Run() {
+    ASSAY_RETURN_IF_ERROR(WaitForRules());
     running_ = true;
     WatchSignals();
     if (std::optional<std::chrono::microseconds> wd = Notifier::WatchdogInterval()) {
@@ -128,31 +149,81 @@ class Service::Impl {
   using Due = std::pair<UnixSeconds, std::string>;
 
   using TaggerFuture = std::shared_future<Result<std::shared_ptr<const rules::Tagger>>>;
+  using PackFuture = std::shared_future<Result<std::shared_ptr<const rules::RulePack>>>;
 
-  // Validates the config's rule pack now (every pattern is compiled once to
-  // check it); the matchers are compiled by the first poll that has
-  // something to tag, so a pass that only sees 304s never pays for them.
-  struct LoadedRules {
-    std::string version;
-    TaggerFuture tagger;
-  };
-  static Result<LoadedRules> LoadRules(const config::Config& config) {
-    const std::vector<std::string> packs =
+  // Loads and validates the config's rule pack (every pattern is compiled
+  // once to check it, ~50 ms for the default pack): on its own thread at
+  // start-up, inline (std::launch::deferred, then get()) on reload.
+  // `validated`, when set, is called on that thread with the outcome.
+  static PackFuture ValidateRules(const config::Config& config, std::launch policy,
+                                  std::function<void(bool)> validated = {}) {
+    std::vector<std::string> packs =
         config.rules.packs.empty() ? rules::DefaultPackPaths() : config.rules.packs;
-    Result<rules::RulePack> pack = rules::LoadRulePack(packs);
-    if (!pack) return pack.error().WithContext("loading rule packs");
-    std::string version = pack->version_string;
-    return LoadedRules{std::move(version),
-                       std::async(std::launch::deferred, [pack = std::move(*pack)] {
-                         return rules::Tagger::Compile(pack);
-                       }).share()};
+    return std::async(policy,
+                      [packs = std::move(packs), validated = std::move(validated)]()
+                          -> Result<std::shared_ptr<const rules::RulePack>> {
+                        Result<rules::RulePack> pack = rules::LoadRulePack(packs);
+                        if (validated) validated(pack.has_value());
+                        if (!pack) return pack.error().WithContext("loading rule packs");
+                        return std::make_shared<const rules::RulePack>(std::move(*pack));
+                      })
+        .share();
   }
+
+  // The matchers are compiled by the first poll that has something to tag,
+  // so a pass that only sees 304s never pays for them.
+  static TaggerFuture CompileWhenNeeded(PackFuture pack) {
+    return std::async(std::launch::deferred,
+                      [pack = std::move(pack)]() -> Result<std::shared_ptr<const rules::Tagger>> {
+                        const Result<std::shared_ptr<const rules::RulePack>>& p = pack.get();
+                        if (!p) return p.error();
+                        return rules::Tagger::Compile(**p);
+                      })
+        .share();
+  }
+
+  // What the storage thread waits for before its first write.
+  static std::shared_future<Status> WriteGate(PackFuture pack) {
+    return std::async(std::launch::deferred,
+                      [pack = std::move(pack)]() -> Status {
+                        const Result<std::shared_ptr<const rules::RulePack>>& p = pack.get();
+                        return p ? Status::Ok() : p.error();
+                      })
+        .share();
+  }
+
+  // On the loop: the pack is invalid, so nothing of this pass may be
+  // written; stop fetching (polls past the fetch stage fail at the write
+  // gate) and let RunOnce() report the pack's problems.
+  void AbandonPass() {
+    if (fetcher_ != nullptr && !running_) fetcher_->Shutdown();
+  }
+
+  // Above this many feeds to look up, one scan of the stored feed records
+  // is cheaper than a point read per feed.
+  static constexpr size_t kScanFeedsAbove = 64;
 
   // Makes feeds_ the feeds of `config`: new ones are registered in the store
   // (or taken from it, with their state), changed ones keep their state,
-  // removed ones are no longer polled (their records stay).
-  Status RegisterFeeds(const config::Config& config) {
+  // removed ones are no longer polled (their records stay). The records to
+  // write (new and renamed feeds) go to `*unwritten` when it is given, for
+  // the caller to write; otherwise they are written here.
+  Status RegisterFeeds(const config::Config& config, std::vector<FeedState>* unwritten) {
+    size_t unknown = 0;
+    for (const config::FeedConfig& f : config.feeds) unknown += !feeds_.contains(f.url);
+    std::unordered_map<std::string, FeedState> stored;
+    const bool scanned = unknown > kScanFeedsAbove;
+    if (scanned) {
+      Result<std::vector<FeedState>> all = store_->ListFeeds();
+      if (!all) return all.error();
+      stored.reserve(all->size());
+      for (FeedState& s : *all) {
+        std::string url = s.url;
+        stored.emplace(std::move(url), std::move(s));
+      }
+    }
     std::map<std::string, Feed> next;
+    std::vector<FeedState> writes;
     for (const config::FeedConfig& f : config.feeds) {
       if (auto it = feeds_.find(f.url); it != feeds_.end()) {
         Feed kept = std::move(it->second);
@@ -161,19 +232,30 @@ class Service::Impl {
         next.emplace(f.url, std::move(kept));
         continue;
       }
-      Result<std::optional<FeedState>> stored = store_->GetFeed(f.url);
-      if (!stored) return stored.error();
+      std::optional<FeedState> found;
+      if (scanned) {
+        if (auto it = stored.find(f.url); it != stored.end()) found = std::move(it->second);
+      } else {
+        Result<std::optional<FeedState>> one = store_->GetFeed(f.url);
+        if (!one) return one.error();
+        found = std::move(*one);
+      }
       FeedState state;
-      if (stored->has_value()) {
-        state = std::move(**stored);
+      if (found) {
+        state = std::move(*found);
       } else {
         state.url = f.url;
         state.current_url = f.url;
       }
-      const bool changed = !stored->has_value() || state.name != f.name;
+      const bool changed = !found || state.name != f.name;
       state.name = f.name;
-      if (changed) ASSAY_RETURN_IF_ERROR(store_->PutFeed(state));
-      next.emplace(f.url, Feed{f, std::move(state)});
+      if (changed) writes.push_back(state);
+      next.emplace_hint(next.end(), f.url, Feed{f, std::move(state)});
+    }
+    if (unwritten != nullptr) {
+      *unwritten = std::move(writes);
+    } else {
+      for (const FeedState& w : writes) ASSAY_RETURN_IF_ERROR(store_->PutFeed(w));
     }
     feeds_ = std::move(next);
     return Status::Ok();
@@ -190,13 +272,16 @@ class Service::Impl {
     notifier_.Reloading();
     Result<config::Config> next = config::LoadConfig(config_.path);
     Status s = next ? Status::Ok() : next.error();
-    Result<LoadedRules> rules = s.ok() ? LoadRules(*next) : Result<LoadedRules>(s);
-    if (s.ok() && !rules) s = rules.error();
+    PackFuture rules;
+    if (s.ok()) {
+      rules = ValidateRules(*next, std::launch::deferred);
+      if (const auto& pack = rules.get(); !pack) s = pack.error();
+    }
     if (s.ok() && next->store_path != config_.store_path) {
       spdlog::warn("reload: store.path changed to {}; it takes effect on restart", next->store_path);
       next->store_path = config_.store_path;
     }
-    if (s.ok()) s = RegisterFeeds(*next);
+    if (s.ok()) s = RegisterFeeds(*next, nullptr);
     if (!s.ok()) {
       spdlog::error("reload failed, keeping the running config: {}", s.message());
       reload_error_ = s.message();
@@ -206,8 +291,8 @@ class Service::Impl {
     config_ = std::move(*next);
     reload_error_.clear();
     fetcher_->SetOptions(config_.fetch);
-    pipeline_->SetTagger(rules->tagger);
-    pack_version_ = rules->version;
+    pipeline_->SetTagger(CompileWhenNeeded(rules));
+    pack_version_ = rules.get().value()->version_string;
     spdlog::set_level(spdlog::level::from_str(config_.logging.level));
     // New feeds are due now; the others keep their schedule.
     const UnixSeconds now = clock_.NowSeconds();
@@ -370,12 +455,16 @@ class Service::Impl {
   std::string pack_version_;
   std::string reload_error_;  // the last failed reload, until one succeeds
   std::map<std::string, std::string> logged_errors_;  // feed -> error last logged
+  // The rule pack being (or having been) validated at start-up. Last: its
+  // thread may post to io_, and destroying it waits for that thread.
+  PackFuture rules_;
 };
 
 Service::Service(config::Config config, const Clock& clock)
     : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
 Service::~Service() = default;
 Status Service::Open() { return impl_->Open(); }
+Status Service::WaitForRules() { return impl_->WaitForRules(); }
 Result<PollSummary> Service::RunOnce() { return impl_->RunOnce(); }
 Status Service::Run() { return impl_->Run(); }
 void Service::Stop() { impl_->Stop(); }

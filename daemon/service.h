@@ -41,16 +41,28 @@ class Service {
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
-  // Opens the store and registers the configured feeds. Fails (writing
-  // nothing) when the store cannot be opened.
+  // Opens the store and registers the configured feeds, while the rule
+  // pack is validated on another thread (see WaitForRules()). Fails
+  // (writing nothing) when the store cannot be opened. A store that does not
+  // exist yet is created only once the pack has proved valid, so a broken
+  // pack never leaves an empty store behind.
   Status Open();
 
+  // Waits for the rule pack's validation: Ok, or every problem found.
+  // Idempotent; any thread.
+  Status WaitForRules();
+
   // Polls every configured feed once, whatever its schedule, waits for all
-  // and returns what happened.
+  // and returns what happened. Polling starts before the rule pack has been
+  // validated (a 304 needs no rules), but nothing is written until it has:
+  // with an invalid pack the transfers are cancelled, nothing of the pass is
+  // written, and the pack's problems are returned.
   Result<PollSummary> RunOnce();
 
-  // Polls feeds on their schedules until Stop() or SIGTERM/SIGINT: then
-  // stops scheduling, cancels transfers, finishes writes and returns.
+  // Waits for the rule pack (an invalid one fails here, writing nothing),
+  // then polls feeds on their schedules until Stop() or SIGTERM/SIGINT:
+  // then stops scheduling, cancels transfers, finishes writes and returns.
+  // READY=1 goes out once the store is open and the rules are loaded.
   Status Run();
 
   // Thread-safe; idempotent.

@@ -935,6 +935,9 @@ std::vector<std::string> DefaultPackPaths() {
 #ifdef ASSAY_RULES_SOURCE_PACK_DIR
   dirs.push_back(ASSAY_RULES_SOURCE_PACK_DIR);
 #endif
+#ifdef ASSAY_RULES_INSTALL_DIR
+  dirs.push_back(ASSAY_RULES_INSTALL_DIR);
+#endif
   dirs.push_back("/usr/share/assay/rules");
   for (const std::string& dir : dirs) {
     std::error_code ec;

@@ -178,8 +178,8 @@ Result<RulePack> LoadRulePackFromSources(const std::vector<PackSource>& sources,
 
 // The files of the default critical-minerals pack: every *.yaml file, sorted,
 // of the first directory that exists among $ASSAY_RULES_DIR, the source tree's
-// rules/packs (for binaries run from a build tree) and /usr/share/assay/rules.
-// Empty when none exists.
+// rules/packs (for binaries run from a build tree), <prefix>/share/assay/rules
+// of the install and /usr/share/assay/rules. Empty when none exists.
 std::vector<std::string> DefaultPackPaths();
 
 }  // namespace assay::rules

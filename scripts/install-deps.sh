@@ -21,6 +21,7 @@ packages=(
   python3 python3-aiosmtpd    # test receivers
   nginx-light curl            # test and bench feed servers
   systemd                     # systemd-analyze checks of the unit file
+  bash-completion man-db      # completion and man page tests
   clang-14 libclang-rt-14-dev # fuzzers
 )
 

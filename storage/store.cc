@@ -22,6 +22,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/internal/coding.h"
+#include "storage/internal/alert_records.h"
 #include "storage/internal/keys.h"
 #include "storage/internal/raw_db.h"
 #include "storage/internal/records.h"
@@ -1020,6 +1021,10 @@ Status RocksStore::Apply(const IngestPlan& plan) {
   const uint64_t events =
       static_cast<uint64_t>(static_cast<int64_t>(event_count_.load(std::memory_order_relaxed)) + event_delta);
   if (event_delta != 0) put(handles_[internal::kMeta], internal::kEventCountKey, Fixed64(events));
+  if (s.ok()) {
+    s = internal::PutAlertRecords(&batch, handles_[internal::kAlerts], handles_[internal::kOutbox],
+                                  plan.alerts, plan.notifications);
+  }
   ASSAY_RETURN_IF_ERROR(FromRocks(s, "Apply: building batch for feed " + url));
   ASSAY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch),
                                   "Apply: writing " + std::to_string(writes.size()) +

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/alert.h"
 #include "core/article.h"
 #include "core/event.h"
 #include "core/status.h"
@@ -74,6 +75,12 @@ struct IngestItem {
 struct IngestPlan {
   FeedState feed;  // article_count already advanced by the new articles
   std::vector<IngestItem> items;
+  // Set by the caller between Plan() and Apply(): the alerts the plan's
+  // events changed and the notifications they owe, written in the same
+  // batch (the outbox), so that an event is never stored without its
+  // alerts, nor an alert without its notifications.
+  std::vector<AlertRecord> alerts;
+  std::vector<Notification> notifications;
   size_t new_count() const;
   size_t updated_count() const;
   size_t duplicate_count() const;
@@ -314,6 +321,25 @@ class Store {
   // Compacts every family fully (dropping deleted keys and overwritten
   // values). Primary only: FailedPrecondition on a secondary.
   Status CompactAll();
+
+  // --- alerts and the outbox (storage/alerts.cc) ---
+  // Writes alert records and notifications in one batch (alert changes not
+  // tied to an ingest: resolution, acknowledgement, a test message). Writer
+  // thread only, like Apply().
+  Status WriteAlerts(std::span<const AlertRecord> alerts,
+                     std::span<const Notification> notifications);
+  Result<std::optional<AlertRecord>> GetAlert(std::string_view id) const;
+  // Every alert, most recently changed first.
+  Result<std::vector<AlertRecord>> ListAlerts() const;
+  // The notifications of one alert (every one when `alert_id` is empty),
+  // oldest first.
+  Result<std::vector<Notification>> ListNotifications(std::string_view alert_id = {}) const;
+  // Pending notifications due at `now`, soonest first, at most `limit`.
+  Result<std::vector<Notification>> DueNotifications(UnixMicros now, size_t limit) const;
+  // Rewrites a notification after a delivery attempt; `previous_next_attempt`
+  // is the next_attempt it was read with (its pending entry moves or goes).
+  // Writer thread only.
+  Status UpdateNotification(const Notification& n, UnixMicros previous_next_attempt);
 
  protected:
   Store() = default;

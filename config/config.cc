@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -348,7 +349,76 @@ void LoadFetch(const YAML::Node& node, Config* cfg, Problems* problems) {
   }
 }
 
+// The `http:` section. The token is read here, so that a missing
+// credential fails the config like any other problem.
+void LoadHttp(const YAML::Node& node, Config* cfg, Problems* problems) {
+  if (!ExpectMap(node, "http", problems)) return;
+  CheckKeys(node, "http", {"listen", "port", "token", "token_credential"}, problems);
+  HttpConfig& h = cfg->http;
+  h.enabled = true;
+  if (const YAML::Node n = node["listen"]) {
+    if (GetString(n, "http.listen", &h.listen, problems)) {
+      in6_addr ignored{};
+      if (h.listen != "localhost" && inet_pton(AF_INET, h.listen.c_str(), &ignored) != 1 &&
+          inet_pton(AF_INET6, h.listen.c_str(), &ignored) != 1) {
+        problems->Add(n.Mark(), "'http.listen' must be an IP address or localhost, got '" +
+                                    h.listen + "'");
+      }
+    }
+  }
+  if (const YAML::Node n = node["port"]) {
+    int64_t v = h.port;
+    GetInt(n, "http.port", 0, 65535, &v, problems);
+    h.port = static_cast<uint16_t>(v);
+  }
+  if (const YAML::Node n = node["token"]) GetString(n, "http.token", &h.token, problems);
+  if (const YAML::Node n = node["token_credential"]) {
+    if (GetString(n, "http.token_credential", &h.token_credential, problems)) {
+      const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+      if (!h.token.empty()) {
+        problems->Add(n.Mark(), "'http.token' and 'http.token_credential' are exclusive");
+      } else if (h.token_credential.empty() || h.token_credential.find('/') != std::string::npos) {
+        problems->Add(n.Mark(), "'http.token_credential' must be a credential name");
+      } else if (dir == nullptr || *dir == '\0') {
+        problems->Add(n.Mark(), "'http.token_credential': CREDENTIALS_DIRECTORY is not set "
+                                "(LoadCredential= in the unit passes it)");
+      } else {
+        const std::string file = std::string(dir) + "/" + h.token_credential;
+        std::ifstream in(file, std::ios::binary);
+        std::string text;
+        if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        const size_t b = text.find_first_not_of(" \t\r\n");
+        const size_t e = text.find_last_not_of(" \t\r\n");
+        if (!in || b == std::string::npos) {
+          problems->Add(n.Mark(), "'http.token_credential': cannot read a token from " + file);
+        } else {
+          h.token = text.substr(b, e - b + 1);
+        }
+      }
+    }
+  }
+  if (!IsLoopbackAddress(h.listen) && h.token.empty()) {
+    const YAML::Node at = node["listen"] ? node["listen"] : node;
+    problems->Add(at.Mark(), "'http.listen' " + h.listen +
+                                 " is not a loopback address: set http.token or "
+                                 "http.token_credential");
+  }
+}
+
 }  // namespace
+
+bool IsLoopbackAddress(std::string_view address) {
+  if (address == "localhost" || address == "::1") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, std::string(address).c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, std::string(address).c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return false;
+}
 
 Result<NetworkRange> ParseNetworkRange(std::string_view text) {
   NetworkRange r;
@@ -458,7 +528,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     problems.Add(root.Mark(), "the top level must be a mapping");
     return InvalidArgument(problems.Join());
   }
-  CheckKeys(root, "", {"store", "feeds", "opml", "fetch", "logging", "rules"}, &problems);
+  CheckKeys(root, "", {"store", "feeds", "opml", "fetch", "logging", "rules", "http"}, &problems);
 
   if (const YAML::Node store = root["store"]) {
     if (ExpectMap(store, "store", &problems)) {
@@ -520,6 +590,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
       }
     }
   }
+  if (const YAML::Node http = root["http"]) LoadHttp(http, &cfg, &problems);
   // One feed URL listed twice would be polled twice and counted twice.
   std::map<std::string, std::string> seen;
   for (const auto& f : cfg.feeds) {

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -79,6 +80,26 @@ struct RulesConfig {
   std::vector<std::string> packs;  // empty = the bundled default pack
 };
 
+// The local HTTP endpoint (health, metrics, JSON API). Off unless the file
+// has an `http:` section.
+struct HttpConfig {
+  bool enabled = false;  // set by the presence of the section
+  // The address to bind. Loopback by default: the endpoint serves the event
+  // log to anyone who can connect. Any other address requires a token.
+  std::string listen = "127.0.0.1";
+  // 0 lets the kernel pick a free port (logged at start-up; for tests).
+  uint16_t port = 8787;
+  // The bearer token that the POST routes (and every route but /healthz and
+  // /readyz, when set) require: from `token`, or read from the systemd
+  // credential named by `token_credential` ($CREDENTIALS_DIRECTORY/NAME,
+  // surrounding whitespace dropped). Never logged.
+  std::string token;
+  std::string token_credential;  // the credential's name, as written
+};
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool IsLoopbackAddress(std::string_view address);
+
 struct Config {
   std::string path;        // the file it was loaded from
   std::string store_path;  // absolute
@@ -86,6 +107,7 @@ struct Config {
   FetchConfig fetch;
   LoggingConfig logging;
   RulesConfig rules;
+  HttpConfig http;
 };
 
 // Loads and validates `path`. Every problem is in the message, one per line.

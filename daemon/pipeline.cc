@@ -52,7 +52,7 @@ class Pipeline::Impl {
   Impl(asio::io_context& io, Fetcher& fetcher, storage::Store& store, const Clock& clock,
        const config::FetchConfig& fetch,
        std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
-       unsigned parse_threads, std::shared_future<Status> write_gate)
+       unsigned parse_threads, std::shared_future<Status> write_gate, Metrics* metrics)
       : fetch_(fetch),
         pending_tagger_(std::move(tagger)),
         write_gate_(std::move(write_gate)),
@@ -61,6 +61,7 @@ class Pipeline::Impl {
         fetcher_(fetcher),
         store_(store),
         clock_(clock),
+        metrics_(metrics),
         parse_pool_(parse_threads ? parse_threads : std::max(1u, std::thread::hardware_concurrency())),
         store_thread_(1) {}
 
@@ -138,6 +139,7 @@ class Pipeline::Impl {
       done(std::move(report));
       return;
     }
+    if (metrics_ != nullptr) metrics_->CountFetch(r);
     const UnixSeconds now = clock_.NowSeconds();
     state.last_fetch = now;
     state.http_status = r.http_status;
@@ -182,6 +184,7 @@ class Pipeline::Impl {
     Result<parsers::Feed> parsed = parsers::ParseFeed(r.body, info);
     std::vector<Article> articles;
     if (!parsed) {
+      if (metrics_ != nullptr) metrics_->CountParseError();
       MarkFailed(&state, "parse error: " + parsed.error().message());
     } else {
       state.outcome = FetchOutcome::kOk;
@@ -214,10 +217,14 @@ class Pipeline::Impl {
         state.last_modified.clear();
         articles.clear();
       } else {
+        const auto start = std::chrono::steady_clock::now();
         for (const Article& a : articles) {
           rules::TagResult t = (*tagger)->Tag(a);
           if (t.tags.empty()) continue;
           events.emplace(a.id, ToEvent(std::move(t), (*tagger)->pack_version()));
+        }
+        if (metrics_ != nullptr) {
+          metrics_->CountRuleEvaluation(std::chrono::steady_clock::now() - start, articles.size());
         }
       }
     }
@@ -334,6 +341,7 @@ class Pipeline::Impl {
       }
       Status s = plan ? store_.Apply(*plan) : plan.error();
       if (s.ok()) {
+        if (metrics_ != nullptr) CountStored(*plan);
         report.new_articles = plan->new_count();
         report.updated_articles = plan->updated_count();
         report.duplicate_articles = plan->duplicate_count();
@@ -342,6 +350,7 @@ class Pipeline::Impl {
         // Nothing of this poll was written; the next poll fetches again
         // (its ETag was not stored either).
         report.state = std::move(state);
+        if (metrics_ != nullptr) metrics_->CountStoreError();
         MarkFailed(&report.state, "store: " + s.message());
         report.state.etag.clear();
         report.state.last_modified.clear();
@@ -351,6 +360,15 @@ class Pipeline::Impl {
       asio::post(io_, [done = std::move(done), report = std::move(report),
                        guard = std::move(guard)]() mutable { done(std::move(report)); });
     });
+  }
+
+  void CountStored(const storage::IngestPlan& plan) {
+    metrics_->CountArticles(plan.new_count(), plan.updated_count(), plan.duplicate_count());
+    for (const storage::IngestItem& item : plan.items) {
+      if (item.change != storage::ArticleChange::kDuplicate && item.event) {
+        metrics_->CountEvent(item.event->tags);
+      }
+    }
   }
 
   const config::FetchConfig fetch_;
@@ -373,6 +391,7 @@ class Pipeline::Impl {
   Fetcher& fetcher_;
   storage::Store& store_;
   const Clock& clock_;
+  Metrics* const metrics_;  // may be null
   asio::thread_pool parse_pool_;
   asio::thread_pool store_thread_;
 };
@@ -380,9 +399,10 @@ class Pipeline::Impl {
 Pipeline::Pipeline(asio::io_context& io, Fetcher& fetcher, storage::Store& store,
                    const Clock& clock, const config::FetchConfig& fetch,
                    std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
-                   unsigned parse_threads, std::shared_future<Status> write_gate)
+                   unsigned parse_threads, std::shared_future<Status> write_gate,
+                   Metrics* metrics)
     : impl_(std::make_unique<Impl>(io, fetcher, store, clock, fetch, std::move(tagger),
-                                   parse_threads, std::move(write_gate))) {}
+                                   parse_threads, std::move(write_gate), metrics)) {}
 void Pipeline::SetTagger(std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger) {
   impl_->SetTagger(std::move(tagger));
 }

@@ -22,6 +22,7 @@
 #include "core/article.h"
 #include "core/time.h"
 #include "daemon/fetcher.h"
+#include "daemon/metrics.h"
 #include "rules/tagger.h"
 #include "storage/store.h"
 
@@ -53,10 +54,13 @@ class Pipeline {
   // first write: the daemon validates its rule pack while the first polls
   // run. A gate that yields an error writes nothing, ever: every poll then
   // fails with that error (and AsyncWriteFeeds writes nothing).
+  // `metrics`, when set, counts fetches, tagging, articles and events; it
+  // must outlive the Pipeline.
   Pipeline(boost::asio::io_context& io, Fetcher& fetcher, storage::Store& store,
            const Clock& clock, const config::FetchConfig& fetch,
            std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> tagger,
-           unsigned parse_threads = 0, std::shared_future<Status> write_gate = {});
+           unsigned parse_threads = 0, std::shared_future<Status> write_gate = {},
+           Metrics* metrics = nullptr);
   ~Pipeline();  // finishes queued parse and store work, then joins
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -14,6 +15,8 @@
 #include <unordered_map>
 
 #include "daemon/fetcher.h"
+#include "daemon/http_endpoint.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/pipeline.h"
 #include "daemon/scheduler.h"
@@ -48,6 +51,7 @@ class Service::Impl {
       : config_(std::move(config)), clock_(clock), timer_(io_), signals_(io_) {}
 
   ~Impl() {
+    http_.reset();      // joins its worker, which reads the store
     pipeline_.reset();  // joins its workers before the store closes
     fetcher_.reset();
   }
@@ -74,7 +78,7 @@ class Service::Impl {
     fetcher_ = std::make_unique<Fetcher>(io_, config_.fetch);
     pipeline_ = std::make_unique<Pipeline>(io_, *fetcher_, *store_, clock_, config_.fetch,
                                            CompileWhenNeeded(rules_), /*parse_threads=*/0,
-                                           WriteGate(rules_));
+                                           WriteGate(rules_), &metrics_);
     pipeline_->AsyncWriteFeeds(std::move(unwritten));
     spdlog::info("store={} feeds={} opened", config_.store_path, feeds_.size());
     return Status::Ok();
@@ -131,10 +135,13 @@ class Service::Impl {
       due_.push({when, url});
     }
     ArmTimer();
+    ASSAY_RETURN_IF_ERROR(StartHttp());
     notifier_.Ready(StatusLine());
     io_.run();
     return Status::Ok();
   }
+
+  uint16_t http_port() const { return http_port_.load(); }
 
   void Stop() {
     asio::post(io_, [this] { BeginStop(); });
@@ -321,6 +328,37 @@ class Service::Impl {
     });
   }
 
+  // The local HTTP endpoint, when the config has one. A port that cannot be
+  // bound fails the start: the operator asked for the endpoint.
+  Status StartHttp() {
+    if (!config_.http.enabled) return Status::Ok();
+    HttpSources sources{
+        .readiness = [this]() -> Status {
+          if (stopping_) return Unavailable("stopping");
+          if (store_ == nullptr) return Unavailable("the store is not open");
+          if (pack_version_.empty()) return Unavailable("the rules are not loaded");
+          return Status::Ok();
+        },
+        .before_scrape = [this] {
+          size_t failing = 0;
+          for (const auto& [url, feed] : feeds_) failing += feed.state.outcome == FetchOutcome::kFailed;
+          metrics_.SetFeeds(feeds_.size(), failing);
+        },
+        .metrics = &metrics_,
+        .store = store_.get(),
+        .store_path = config_.store_path,
+        .alerts = nullptr,
+    };
+    Result<std::unique_ptr<HttpEndpoint>> http = HttpEndpoint::Start(
+        io_, {.listen = config_.http.listen, .port = config_.http.port, .token = config_.http.token},
+        std::move(sources));
+    if (!http) return http.error();
+    http_ = std::move(*http);
+    http_port_ = http_->port();
+    spdlog::info("http={}:{} listening", config_.http.listen, http_->port());
+    return Status::Ok();
+  }
+
   // Stops scheduling and cancels transfers; polls being parsed or written
   // finish, and io_context::run() returns once their handlers have run.
   void BeginStop() {
@@ -330,6 +368,7 @@ class Service::Impl {
     timer_.cancel();
     watchdog_.cancel();
     signals_.cancel();
+    if (http_ != nullptr) http_->Stop();
     fetcher_->Shutdown();
   }
 
@@ -445,9 +484,12 @@ class Service::Impl {
   std::chrono::microseconds watchdog_interval_{0};
   Notifier notifier_;
   asio::signal_set signals_;
+  Metrics metrics_;  // before the pipeline, which counts into it
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<HttpEndpoint> http_;  // while Run() runs, when configured
+  std::atomic<uint16_t> http_port_{0};
   std::map<std::string, Feed> feeds_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   bool stopping_ = false;
@@ -468,5 +510,6 @@ Status Service::WaitForRules() { return impl_->WaitForRules(); }
 Result<PollSummary> Service::RunOnce() { return impl_->RunOnce(); }
 Status Service::Run() { return impl_->Run(); }
 void Service::Stop() { impl_->Stop(); }
+uint16_t Service::http_port() const { return impl_->http_port(); }
 
 }  // namespace assay::daemon

@@ -7,6 +7,7 @@
 #define ASSAY_DAEMON_SERVICE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,10 @@ class Service {
 
   // Thread-safe; idempotent.
   void Stop();
+
+  // The port of the local HTTP endpoint (config `http:`) once Run() has
+  // started it; 0 before, or without one. Thread-safe.
+  uint16_t http_port() const;
 
  private:
   class Impl;

@@ -1,0 +1,399 @@
+#include "daemon/alerting.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+namespace assay::daemon {
+
+namespace {
+
+rules::Severity SeverityFrom(std::string_view s) {
+  for (rules::Severity v : {rules::Severity::kInfo, rules::Severity::kLow, rules::Severity::kMedium,
+                            rules::Severity::kHigh, rules::Severity::kCritical}) {
+    if (rules::SeverityName(v) == s) return v;
+  }
+  return rules::Severity::kInfo;
+}
+
+rules::AlertChange ChangeFrom(std::string_view s) {
+  for (rules::AlertChange c : {rules::AlertChange::kFired, rules::AlertChange::kUpdated,
+                               rules::AlertChange::kRepeated, rules::AlertChange::kResolved}) {
+    if (rules::AlertChangeName(c) == s) return c;
+  }
+  return rules::AlertChange::kUpdated;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string SourceOf(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string host = Lower(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
+  if (const size_t at = host.rfind('@'); at != std::string::npos) host.erase(0, at + 1);
+  if (const size_t colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos) {
+    host.erase(colon);
+  }
+  if (host.empty() || host.find_first_not_of("0123456789.") == std::string::npos) return host;
+  std::vector<std::string> labels;
+  for (size_t i = 0; i <= host.size();) {
+    const size_t dot = host.find('.', i);
+    labels.push_back(host.substr(i, dot == std::string::npos ? std::string::npos : dot - i));
+    if (dot == std::string::npos) break;
+    i = dot + 1;
+  }
+  if (labels.size() <= 2) return host;
+  // "bbc.co.uk", "abc.net.au": a short second-level label under a country
+  // code keeps three labels.
+  const std::string& tld = labels.back();
+  const std::string& sld = labels[labels.size() - 2];
+  const bool country_second_level =
+      tld.size() == 2 && (sld.size() <= 3 || sld == "gouv" || sld == "govt");
+  const size_t keep = country_second_level ? 3 : 2;
+  std::string out;
+  for (size_t i = labels.size() - keep; i < labels.size(); ++i) {
+    if (!out.empty()) out += '.';
+    out += labels[i];
+  }
+  return out;
+}
+
+rules::AlertInput ToAlertInput(const Event& e) {
+  rules::AlertInput in;
+  in.event_id = e.article_id;
+  in.time = e.time;
+  in.feed = e.feed_url;
+  in.source = SourceOf(e.feed_url);
+  in.story = e.story_id;
+  in.tags = e.tags;
+  in.minerals = e.minerals;
+  in.countries = e.countries;
+  in.blocs = e.blocs;
+  in.score = e.score;
+  in.severity = SeverityFrom(e.severity);
+  return in;
+}
+
+AlertRecord ToRecord(const rules::AlertUpdate& u) {
+  AlertRecord r;
+  r.id = u.alert_id;
+  r.rule = u.rule;
+  r.state = u.change == rules::AlertChange::kResolved ? "resolved" : "firing";
+  r.last_change = std::string(rules::AlertChangeName(u.change));
+  r.group = u.group;
+  r.labels = u.labels;
+  r.opened = u.opened;
+  r.updated = u.time;
+  r.notified = u.notified;
+  r.events = u.events;
+  r.value = u.value;
+  r.severity = std::string(rules::SeverityName(u.severity));
+  r.targets = u.targets;
+  return r;
+}
+
+rules::AlertUpdate ToUpdate(const AlertRecord& r) {
+  rules::AlertUpdate u;
+  u.change = ChangeFrom(r.last_change);
+  u.alert_id = r.id;
+  u.rule = r.rule;
+  u.group = r.group;
+  u.labels = r.labels;
+  u.time = r.updated;
+  u.opened = r.opened;
+  u.notified = r.notified;
+  u.events = r.events;
+  u.value = r.value;
+  u.severity = SeverityFrom(r.severity);
+  u.targets = r.targets;
+  return u;
+}
+
+std::string NotificationId(const rules::AlertUpdate& u, const std::string& target) {
+  return u.alert_id + "." + std::string(rules::AlertChangeName(u.change)) + "." +
+         std::to_string(u.time.time_since_epoch().count()) + "." + target;
+}
+
+// ---------------------------------------------------------------------------
+
+Alerting::Alerting(AlertingConfig config)
+    : config_(std::move(config)), engine_(config_.rules) {}
+
+Status Alerting::Rebuild(const storage::Store& store, UnixMicros now) {
+  const auto history = std::chrono::duration_cast<std::chrono::microseconds>(engine_.History());
+  Result<std::vector<AlertRecord>> alerts = store.ListAlerts();
+  if (!alerts) return alerts.error().WithContext("rebuilding alerts");
+  size_t restored = 0;
+  for (const AlertRecord& a : *alerts) {
+    if (a.state == "firing" || a.updated + history >= now) {
+      engine_.Restore(ToUpdate(a));
+      ++restored;
+    }
+  }
+  storage::EventQuery q;
+  q.since = now - history;
+  q.until = now;
+  q.limit = 0;
+  q.newest_first = false;
+  Result<std::vector<Event>> events = store.Events(q);
+  if (!events) return events.error().WithContext("rebuilding alert windows");
+  for (const Event& e : *events) engine_.Replay(ToAlertInput(e));
+  spdlog::info("alerts: rebuilt rules={} alerts_restored={} events_replayed={}",
+               config_.rules.size(), restored, events->size());
+  return Status::Ok();
+}
+
+void Alerting::Collect(const std::vector<rules::AlertUpdate>& updates,
+                       const storage::Store& store, UnixMicros now,
+                       std::vector<AlertRecord>* records,
+                       std::vector<Notification>* notifications) {
+  // The latest update of each alert is its record; acknowledgement is the
+  // store's, not the engine's.
+  std::map<std::string, size_t> latest;
+  for (const rules::AlertUpdate& u : updates) {
+    AlertRecord r = ToRecord(u);
+    auto it = latest.find(r.id);
+    if (it == latest.end()) {
+      Result<std::optional<AlertRecord>> stored = store.GetAlert(r.id);
+      if (stored && *stored) {
+        r.acked = (*stored)->acked;
+        r.acked_by = (*stored)->acked_by;
+        r.acked_at = (*stored)->acked_at;
+      }
+      latest[r.id] = records->size();
+      records->push_back(std::move(r));
+    } else {
+      AlertRecord& existing = (*records)[it->second];
+      r.acked = existing.acked;
+      r.acked_by = existing.acked_by;
+      r.acked_at = existing.acked_at;
+      existing = std::move(r);
+    }
+    if (!u.notify) continue;
+    const AlertRecord& snapshot = (*records)[latest[u.alert_id]];
+    if (snapshot.acked && u.change == rules::AlertChange::kRepeated) continue;
+    for (const AlertTarget& t : config_.targets) {
+      if (!u.targets.empty() &&
+          std::find(u.targets.begin(), u.targets.end(), t.name) == u.targets.end()) {
+        continue;
+      }
+      if (u.severity < t.min_severity) continue;
+      Notification n;
+      n.id = NotificationId(u, t.name);
+      n.alert_id = u.alert_id;
+      n.target = t.name;
+      n.change = std::string(rules::AlertChangeName(u.change));
+      n.state = "pending";
+      n.created = now;
+      n.next_attempt = now;
+      n.alert = snapshot;
+      notifications->push_back(std::move(n));
+    }
+  }
+}
+
+Status Alerting::Evaluate(storage::IngestPlan* plan, const storage::Store& store,
+                          UnixMicros now) {
+  std::vector<rules::AlertUpdate> updates;
+  for (const storage::IngestItem& item : plan->items) {
+    if (item.change != storage::ArticleChange::kNew || !item.event) continue;
+    Event e = *item.event;
+    e.article_id = item.article.id;
+    e.feed_url = item.article.feed_url;
+    e.story_id = item.article.story_id.empty() ? item.article.id : item.article.story_id;
+    for (rules::AlertUpdate& u : engine_.Observe(ToAlertInput(e))) updates.push_back(std::move(u));
+  }
+  if (updates.empty()) return Status::Ok();
+  Collect(updates, store, now, &plan->alerts, &plan->notifications);
+  return Status::Ok();
+}
+
+Status Alerting::Advance(storage::Store& store, UnixMicros now) {
+  std::vector<rules::AlertUpdate> updates = engine_.Advance(now);
+  if (updates.empty()) return Status::Ok();
+  std::vector<AlertRecord> records;
+  std::vector<Notification> notifications;
+  Collect(updates, store, now, &records, &notifications);
+  return store.WriteAlerts(records, notifications);
+}
+
+// ---------------------------------------------------------------------------
+
+Dispatcher::Dispatcher(storage::Store& store, AlertingConfig config, const Clock& clock)
+    : store_(store), config_(std::move(config)), clock_(clock) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Dispatcher::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Dispatcher::Loop() {
+  for (;;) {
+    Result<size_t> done = RunOnce(clock_.Now());
+    if (!done) spdlog::error("alerts: dispatcher error=\"{}\"", done.error().message());
+    std::unique_lock lock(mu_);
+    if (stop_) return;
+    // Poll at least every few seconds: retries come due without a wake-up.
+    cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stop_ || woken_; });
+    woken_ = false;
+    if (stop_) return;
+  }
+}
+
+std::chrono::seconds Dispatcher::Backoff(const Notification& n) const {
+  const DeliveryOptions& d = config_.delivery;
+  const int shift = static_cast<int>(std::min<uint32_t>(n.attempts > 0 ? n.attempts - 1 : 0, 20));
+  const int64_t base = std::min<int64_t>(d.max_backoff.count(),
+                                         d.initial_backoff.count() * (int64_t{1} << shift));
+  // Equal jitter, seeded by the notification so that a retry schedule is
+  // reproducible: half fixed, half random.
+  std::seed_seq seed(n.id.begin(), n.id.end());
+  std::mt19937 rng(seed);
+  rng.discard(n.attempts);
+  const int64_t half = std::max<int64_t>(1, base / 2);
+  return std::chrono::seconds(half + std::uniform_int_distribution<int64_t>(0, half)(rng));
+}
+
+std::vector<AlertEventView> Dispatcher::EventViews(const AlertRecord& alert) const {
+  std::vector<AlertEventView> out;
+  for (const std::string& id : alert.events) {
+    if (out.size() >= 10) break;
+    AlertEventView v;
+    v.id = id;
+    Result<std::optional<Article>> a = store_.GetArticle(id);
+    if (a && *a) {
+      v.title = (*a)->title;
+      v.link = (*a)->link;
+      v.source = SourceOf((*a)->feed_url);
+    }
+    Result<std::optional<Event>> e = store_.GetEventForArticle(id);
+    if (e && *e) {
+      v.time = FormatRfc3339Micros((*e)->time);
+      v.tags = (*e)->tags;
+      v.minerals = (*e)->minerals;
+      v.countries = (*e)->countries;
+      v.blocs = (*e)->blocs;
+      v.score = (*e)->score;
+      v.severity = (*e)->severity;
+      for (const EventMatch& m : (*e)->matches) {
+        if (v.evidence.size() >= 5) break;
+        if (std::find(v.evidence.begin(), v.evidence.end(), m.text) == v.evidence.end()) {
+          v.evidence.push_back(m.text);
+        }
+      }
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<size_t> Dispatcher::RunOnce(UnixMicros now) {
+  Result<std::vector<Notification>> due = store_.DueNotifications(now, 64);
+  if (!due) return due.error();
+  size_t attempted = 0;
+  for (Notification& n : *due) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) break;
+    }
+    const UnixMicros previous = n.next_attempt;
+    const AlertTarget* target = nullptr;
+    for (const AlertTarget& t : config_.targets) {
+      if (t.name == n.target) target = &t;
+    }
+    DeliveryResult r;
+    if (target == nullptr) {
+      r.outcome = DeliveryOutcome::kPermanent;
+      r.detail = "no target named '" + n.target + "' in the configuration";
+    } else {
+      const rules::AlertUpdate u = ToUpdate(n.alert);
+      const std::vector<AlertEventView> views = EventViews(n.alert);
+      const int64_t ts = std::chrono::duration_cast<std::chrono::seconds>(
+                             clock_.Now().time_since_epoch()).count();
+      switch (target->kind) {
+        case AlertTarget::Kind::kEmail: {
+          EmailOptions o;
+          o.from = target->smtp.from;
+          o.to = target->smtp.to;
+          o.notification_id = n.id;
+          r = SendEmail(target->smtp, BuildEmail(u, views, o), config_.net);
+          break;
+        }
+        case AlertTarget::Kind::kWebhook:
+          r = PostWebhook(target->webhook, WebhookBody(u, views, n.id), n.id, ts, config_.net,
+                          config_.user_agent);
+          break;
+        case AlertTarget::Kind::kSlack:
+          r = PostWebhook(target->webhook, SlackBody(u, views), n.id, ts, config_.net,
+                          config_.user_agent);
+          break;
+      }
+    }
+    ++attempted;
+    ++n.attempts;
+    const UnixMicros at = clock_.Now();
+    std::string line = FormatRfc3339Micros(at) + " " + std::string(DeliveryOutcomeName(r.outcome));
+    if (r.code != 0) line += " " + std::to_string(r.code);
+    if (!r.detail.empty()) line += " " + r.detail;
+    n.log.push_back(line.substr(0, 300));
+    if (n.log.size() > 20) n.log.erase(n.log.begin());
+    if (r.outcome == DeliveryOutcome::kDelivered) {
+      n.state = "delivered";
+      n.finished = at;
+      n.last_error.clear();
+    } else {
+      n.last_error = r.detail;
+      const auto give_up = std::chrono::duration_cast<std::chrono::microseconds>(
+          config_.delivery.give_up_after);
+      std::chrono::seconds wait = Backoff(n);
+      if (r.retry_after) wait = std::max(wait, std::min(*r.retry_after, config_.delivery.max_backoff));
+      if (r.outcome == DeliveryOutcome::kPermanent || at + wait > n.created + give_up) {
+        n.state = "failed";
+        n.finished = at;
+      } else {
+        n.next_attempt = at + std::chrono::duration_cast<std::chrono::microseconds>(wait);
+      }
+    }
+    spdlog::log(n.state == "failed" ? spdlog::level::err
+                : n.state == "delivered" ? spdlog::level::info
+                                         : spdlog::level::warn,
+                "alerts: notification={} target={} outcome={} attempts={} state={}{}", n.id,
+                n.target, DeliveryOutcomeName(r.outcome), n.attempts, n.state,
+                n.last_error.empty() ? "" : " error=\"" + n.last_error + "\"");
+    ASSAY_RETURN_IF_ERROR(store_.UpdateNotification(n, previous));
+  }
+  return attempted;
+}
+
+}  // namespace assay::daemon

@@ -405,6 +405,184 @@ void LoadHttp(const YAML::Node& node, Config* cfg, Problems* problems) {
   }
 }
 
+// A secret given as `<key>_credential: NAME` ($CREDENTIALS_DIRECTORY/NAME)
+// or `<key>_file: PATH`; surrounding whitespace dropped. Empty when neither
+// is set.
+std::string LoadSecret(const YAML::Node& node, const std::string& where, const std::string& key,
+                       const fs::path& base_dir, Problems* problems) {
+  const YAML::Node cred = node[key + "_credential"];
+  const YAML::Node file = node[key + "_file"];
+  if (cred && file) {
+    problems->Add(cred.Mark(), "'" + where + "." + key + "_credential' and '" + where + "." + key +
+                                   "_file' are exclusive");
+    return "";
+  }
+  std::string path;
+  const YAML::Node& at = cred ? cred : file;
+  if (cred) {
+    std::string name;
+    if (!GetString(cred, where + "." + key + "_credential", &name, problems)) return "";
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (name.empty() || name.find('/') != std::string::npos) {
+      problems->Add(cred.Mark(), "'" + where + "." + key + "_credential' must be a credential name");
+      return "";
+    }
+    if (dir == nullptr || *dir == '\0') {
+      problems->Add(cred.Mark(), "'" + where + "." + key +
+                                     "_credential': CREDENTIALS_DIRECTORY is not set "
+                                     "(LoadCredential= in the unit passes it)");
+      return "";
+    }
+    path = std::string(dir) + "/" + name;
+  } else if (file) {
+    std::string p;
+    if (!GetString(file, where + "." + key + "_file", &p, problems)) return "";
+    path = Resolve(base_dir, p);
+  } else {
+    return "";
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text;
+  if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const size_t b = text.find_first_not_of(" \t\r\n");
+  const size_t e = text.find_last_not_of(" \t\r\n");
+  if (!in || b == std::string::npos) {
+    problems->Add(at.Mark(), "'" + where + "." + key + "': cannot read a secret from " + path);
+    return "";
+  }
+  return text.substr(b, e - b + 1);
+}
+
+// The `alerts:` section.
+void LoadAlerts(const YAML::Node& node, const fs::path& base_dir, Config* cfg, Problems* problems) {
+  if (!ExpectMap(node, "alerts", problems)) return;
+  CheckKeys(node, "alerts", {"rules", "targets", "delivery"}, problems);
+  AlertsConfig& a = cfg->alerts;
+  if (const YAML::Node rules = node["rules"]) {
+    if (!rules.IsSequence()) {
+      problems->Add(rules.Mark(), "'alerts.rules' must be a list of alert rule files");
+    } else {
+      for (const auto& r : rules) {
+        std::string p;
+        if (!GetString(r, "alerts.rules[]", &p, problems)) continue;
+        const std::string resolved = Resolve(base_dir, p);
+        if (!fs::exists(resolved)) {
+          problems->Add(r.Mark(), "alert rule file '" + resolved + "' does not exist");
+        }
+        a.rule_files.push_back(resolved);
+      }
+    }
+  }
+  if (const YAML::Node targets = node["targets"]) {
+    if (!targets.IsSequence()) {
+      problems->Add(targets.Mark(), "'alerts.targets' must be a list");
+    } else {
+      std::set<std::string> names;
+      for (const auto& t : targets) {
+        if (!ExpectMap(t, "alerts.targets[]", problems)) continue;
+        CheckKeys(t, "alerts.targets[]", {"name", "email", "webhook", "slack", "min_severity"},
+                  problems);
+        AlertTargetConfig target;
+        if (!t["name"] || !GetString(t["name"], "alerts.targets[].name", &target.name, problems) ||
+            target.name.empty()) {
+          if (!t["name"]) problems->Add(t.Mark(), "an alert target needs a 'name'");
+          continue;
+        }
+        const std::string where = "alerts.targets[" + target.name + "]";
+        if (!names.insert(target.name).second) {
+          problems->Add(t["name"].Mark(), "alert target '" + target.name + "' is named twice");
+        }
+        if (const YAML::Node sev = t["min_severity"]) {
+          static const std::set<std::string> kSeverities = {"info", "low", "medium", "high",
+                                                             "critical"};
+          if (GetString(sev, where + ".min_severity", &target.min_severity, problems) &&
+              !kSeverities.contains(target.min_severity)) {
+            problems->Add(sev.Mark(), "'" + where +
+                                          ".min_severity' must be info, low, medium, high or critical");
+          }
+        }
+        int kinds = 0;
+        for (const char* kind : {"email", "webhook", "slack"}) {
+          const YAML::Node k = t[kind];
+          if (!k) continue;
+          ++kinds;
+          target.kind = kind;
+          const std::string w = where + "." + kind;
+          if (!ExpectMap(k, w, problems)) continue;
+          if (target.kind == "email") {
+            CheckKeys(k, w, {"url", "tls", "from", "to", "username", "password_credential",
+                             "password_file", "ca_file", "timeout"}, problems);
+          } else {
+            CheckKeys(k, w, {"url", "secret_credential", "secret_file", "ca_file", "timeout"},
+                      problems);
+          }
+          if (!k["url"]) {
+            problems->Add(k.Mark(), "'" + w + ".url' is required");
+          } else if (GetString(k["url"], w + ".url", &target.url, problems)) {
+            const bool mail = target.kind == "email";
+            const bool ok = mail ? (target.url.starts_with("smtp://") || target.url.starts_with("smtps://"))
+                                 : (target.url.starts_with("http://") || target.url.starts_with("https://"));
+            if (!ok) {
+              problems->Add(k["url"].Mark(), "'" + w + ".url' must start with " +
+                                                 (mail ? "smtp:// or smtps://" : "http:// or https://"));
+            }
+          }
+          if (k["ca_file"]) GetString(k["ca_file"], w + ".ca_file", &target.ca_file, problems);
+          if (k["timeout"]) GetDuration(k["timeout"], w + ".timeout", &target.timeout, problems);
+          if (target.kind == "email") {
+            if (k["tls"] && GetString(k["tls"], w + ".tls", &target.tls, problems) &&
+                target.tls != "starttls" && target.tls != "none") {
+              problems->Add(k["tls"].Mark(), "'" + w + ".tls' must be starttls or none");
+            }
+            if (!k["from"]) problems->Add(k.Mark(), "'" + w + ".from' is required");
+            if (k["from"]) GetString(k["from"], w + ".from", &target.from, problems);
+            if (const YAML::Node to = k["to"]) {
+              if (to.IsScalar()) {
+                target.to.push_back(to.Scalar());
+              } else if (to.IsSequence()) {
+                for (const auto& r : to) {
+                  std::string addr;
+                  if (GetString(r, w + ".to[]", &addr, problems)) target.to.push_back(addr);
+                }
+              } else {
+                problems->Add(to.Mark(), "'" + w + ".to' must be an address or a list");
+              }
+            }
+            if (target.to.empty()) problems->Add(k.Mark(), "'" + w + ".to' needs a recipient");
+            if (k["username"]) GetString(k["username"], w + ".username", &target.username, problems);
+            target.password = LoadSecret(k, w, "password", base_dir, problems);
+          } else {
+            target.secret = LoadSecret(k, w, "secret", base_dir, problems);
+          }
+        }
+        if (kinds != 1) {
+          problems->Add(t.Mark(), "alert target '" + target.name +
+                                      "' needs exactly one of email, webhook or slack");
+          continue;
+        }
+        a.targets.push_back(std::move(target));
+      }
+    }
+  }
+  if (const YAML::Node d = node["delivery"]) {
+    if (ExpectMap(d, "alerts.delivery", problems)) {
+      CheckKeys(d, "alerts.delivery", {"initial_backoff", "max_backoff", "give_up_after"}, problems);
+      if (d["initial_backoff"]) {
+        GetDuration(d["initial_backoff"], "alerts.delivery.initial_backoff", &a.initial_backoff, problems);
+      }
+      if (d["max_backoff"]) {
+        GetDuration(d["max_backoff"], "alerts.delivery.max_backoff", &a.max_backoff, problems);
+      }
+      if (d["give_up_after"]) {
+        GetDuration(d["give_up_after"], "alerts.delivery.give_up_after", &a.give_up_after, problems);
+      }
+      if (a.initial_backoff.count() <= 0 || a.max_backoff < a.initial_backoff) {
+        problems->Add(d.Mark(), "'alerts.delivery': initial_backoff must be positive and at most max_backoff");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool IsLoopbackAddress(std::string_view address) {
@@ -528,7 +706,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     problems.Add(root.Mark(), "the top level must be a mapping");
     return InvalidArgument(problems.Join());
   }
-  CheckKeys(root, "", {"store", "feeds", "opml", "fetch", "logging", "rules", "http"}, &problems);
+  CheckKeys(root, "", {"store", "feeds", "opml", "fetch", "logging", "rules", "http", "alerts"},
+            &problems);
 
   if (const YAML::Node store = root["store"]) {
     if (ExpectMap(store, "store", &problems)) {
@@ -591,6 +770,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     }
   }
   if (const YAML::Node http = root["http"]) LoadHttp(http, &cfg, &problems);
+  if (const YAML::Node alerts = root["alerts"]) LoadAlerts(alerts, base_dir, &cfg, &problems);
   // One feed URL listed twice would be polled twice and counted twice.
   std::map<std::string, std::string> seen;
   for (const auto& f : cfg.feeds) {

@@ -100,6 +100,33 @@ struct HttpConfig {
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackAddress(std::string_view address);
 
+// A delivery target of alert notifications. Secrets are read while the
+// config loads (from a systemd credential or a file) and never logged.
+struct AlertTargetConfig {
+  std::string name;
+  std::string kind;  // "email", "webhook" or "slack"
+  std::string url;   // smtp://, smtps://, http://, https://
+  std::string tls = "starttls";  // email over smtp://: "starttls" or "none"
+  std::string from;               // email: envelope sender and From:
+  std::vector<std::string> to;    // email: recipients
+  std::string username;           // email: AUTH user (empty: no AUTH)
+  std::string password;           // email: AUTH password
+  std::string secret;             // webhook: HMAC key (empty: unsigned)
+  std::string ca_file;
+  std::string min_severity = "info";
+  std::chrono::seconds timeout{30};
+};
+
+// Alerting: rule files (rules/FORMAT.md "Alert rules"), where
+// notifications go, and how hard delivery tries.
+struct AlertsConfig {
+  std::vector<std::string> rule_files;  // absolute
+  std::vector<AlertTargetConfig> targets;
+  std::chrono::seconds initial_backoff{30};
+  std::chrono::seconds max_backoff{std::chrono::hours(1)};
+  std::chrono::seconds give_up_after{std::chrono::hours(24)};
+};
+
 struct Config {
   std::string path;        // the file it was loaded from
   std::string store_path;  // absolute
@@ -108,6 +135,7 @@ struct Config {
   LoggingConfig logging;
   RulesConfig rules;
   HttpConfig http;
+  AlertsConfig alerts;
 };
 
 // Loads and validates `path`. Every problem is in the message, one per line.

@@ -35,6 +35,63 @@ std::string Lower(std::string_view s) {
 
 }  // namespace
 
+Result<AlertingConfig> MakeAlertingConfig(const config::Config& config,
+                                          const rules::RulePack& pack) {
+  AlertingConfig out;
+  Result<std::vector<rules::AlertRule>> loaded = rules::LoadAlertRules(config.alerts.rule_files);
+  if (!loaded) return loaded.error();
+  out.rules = std::move(*loaded);
+  std::vector<std::string> problems;
+  for (const rules::PackProblem& p : rules::CheckAlertRules(out.rules, pack)) {
+    problems.push_back(p.ToString());
+  }
+  for (const rules::AlertRule& r : out.rules) {
+    for (const std::string& t : r.targets) {
+      const bool known = std::any_of(config.alerts.targets.begin(), config.alerts.targets.end(),
+                                     [&](const config::AlertTargetConfig& c) { return c.name == t; });
+      if (!known) {
+        problems.push_back(r.loc.file + ":" + std::to_string(r.loc.line) + ": alert rule '" + r.id +
+                           "': no target named '" + t + "' in " + config.path);
+      }
+    }
+  }
+  if (!problems.empty()) {
+    std::string msg;
+    for (const std::string& p : problems) msg += (msg.empty() ? "" : "\n") + p;
+    return InvalidArgument(msg);
+  }
+  for (const config::AlertTargetConfig& c : config.alerts.targets) {
+    AlertTarget t;
+    t.name = c.name;
+    t.min_severity = SeverityFrom(c.min_severity);
+    if (c.kind == "email") {
+      t.kind = AlertTarget::Kind::kEmail;
+      t.smtp.url = c.url;
+      t.smtp.tls = c.tls == "none" ? SmtpTls::kNone : SmtpTls::kStartTls;
+      t.smtp.username = c.username;
+      t.smtp.password = c.password;
+      t.smtp.from = c.from;
+      t.smtp.to = c.to;
+      t.smtp.ca_file = c.ca_file;
+      t.smtp.timeout = c.timeout;
+    } else {
+      t.kind = c.kind == "slack" ? AlertTarget::Kind::kSlack : AlertTarget::Kind::kWebhook;
+      t.webhook.url = c.url;
+      t.webhook.secret = c.secret;
+      t.webhook.ca_file = c.ca_file;
+      t.webhook.timeout = c.timeout;
+    }
+    out.targets.push_back(std::move(t));
+  }
+  out.delivery.initial_backoff = config.alerts.initial_backoff;
+  out.delivery.max_backoff = config.alerts.max_backoff;
+  out.delivery.give_up_after = config.alerts.give_up_after;
+  out.net.allow_private_networks = config.fetch.allow_private_networks;
+  out.net.allow_networks = config.fetch.allow_networks;
+  out.user_agent = config.fetch.user_agent.empty() ? "assay" : config.fetch.user_agent;
+  return out;
+}
+
 std::string SourceOf(std::string_view url) {
   size_t start = url.find("://");
   start = start == std::string_view::npos ? 0 : start + 3;
@@ -44,7 +101,13 @@ std::string SourceOf(std::string_view url) {
   if (const size_t colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos) {
     host.erase(colon);
   }
-  if (host.empty() || host.find_first_not_of("0123456789.") == std::string::npos) return host;
+  // No domain to group by (file://, an address literal, a local server):
+  // each feed is its own source.
+  if (host.empty() || host.find_first_not_of("0123456789.") == std::string::npos ||
+      host.front() == '[') {
+    const size_t query = url.find_first_of("?#");
+    return std::string(url.substr(0, query));
+  }
   std::vector<std::string> labels;
   for (size_t i = 0; i <= host.size();) {
     const size_t dot = host.find('.', i);

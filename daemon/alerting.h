@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "core/alert.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -63,10 +64,18 @@ struct AlertingConfig {
   std::string user_agent = "assay";
 };
 
+// The alerting of `config`: its alert rule files loaded and checked against
+// `pack` (tags and entities it knows, targets the config names), its
+// targets as the notifiers take them. InvalidArgument listing every problem
+// with file:line.
+Result<AlertingConfig> MakeAlertingConfig(const config::Config& config,
+                                          const rules::RulePack& pack);
+
 // The publisher of a feed, for corroboration: the feed host without "www."
 // and similar prefixes, reduced to its registrable part
 // ("feeds.reuters.com" and "www.reuters.com" are both "reuters.com";
-// "news.bbc.co.uk" is "bbc.co.uk").
+// "news.bbc.co.uk" is "bbc.co.uk"). A feed without a domain (file://, an
+// address literal) is its own source: its URL.
 std::string SourceOf(std::string_view feed_url);
 
 // What alert evaluation sees of a stored event.

@@ -78,6 +78,26 @@ class Pipeline::Impl {
     pending_tagger_ = std::move(tagger);
   }
 
+  void SetAlerting(Alerting* alerting, std::function<void()> on_notify) {
+    alerting_ = alerting;
+    on_notify_ = std::move(on_notify);
+  }
+
+  void AsyncAlertTick() {
+    if (alerting_ == nullptr) return;
+    asio::post(store_thread_, [this] {
+      if (Status gate = WaitForWriteGate(); !gate.ok()) return;
+      if (!ReadyAlerts()) return;
+      const UnixMicros now = clock_.Now();
+      if (Status st = alerting_->Advance(store_, now); !st.ok()) {
+        spdlog::error("alerts: cannot record resolutions error=\"{}\"", st.message());
+        alerts_ready_ = false;
+        return;
+      }
+      if (on_notify_) on_notify_();
+    });
+  }
+
   void AsyncWriteFeeds(std::vector<FeedState> feeds) {
     if (feeds.empty()) return;
     asio::post(store_thread_, [this, feeds = std::move(feeds)] {
@@ -266,6 +286,20 @@ class Pipeline::Impl {
     });
   }
 
+  // Storage thread: the alert engine rebuilt from the store, once and after
+  // any failed write (whose evaluation the store never saw).
+  bool ReadyAlerts() {
+    if (alerting_ == nullptr) return false;
+    if (alerts_ready_) return true;
+    Status st = alerting_->Rebuild(store_, clock_.Now());
+    if (!st.ok()) {
+      spdlog::error("alerts: cannot rebuild from the store error=\"{}\"", st.message());
+      return false;
+    }
+    alerts_ready_ = true;
+    return true;
+  }
+
   // Storage thread: Ok once the gate has opened; its error, for good, if it
   // never will.
   Status WaitForWriteGate() {
@@ -339,7 +373,14 @@ class Pipeline::Impl {
           ++report.events;
         }
       }
-      Status s = plan ? store_.Apply(*plan) : plan.error();
+      Status s = plan ? Status::Ok() : plan.error();
+      if (s.ok() && report.events > 0 && ReadyAlerts()) {
+        const UnixMicros now = clock_.Now();
+        s = alerting_->Evaluate(&*plan, store_, now);
+      }
+      if (s.ok()) s = store_.Apply(*plan);
+      if (alerting_ != nullptr && !s.ok()) alerts_ready_ = false;
+      if (s.ok() && !plan->notifications.empty() && on_notify_) on_notify_();
       if (s.ok()) {
         if (metrics_ != nullptr) CountStored(*plan);
         report.new_articles = plan->new_count();
@@ -385,6 +426,9 @@ class Pipeline::Impl {
   bool gate_checked_ = false;  // store thread only
   Status gate_status_;         // store thread only
   std::mt19937_64 rng_;  // store thread only
+  Alerting* alerting_ = nullptr;  // set before the first poll
+  std::function<void()> on_notify_;
+  bool alerts_ready_ = false;  // store thread only
   parsers::StoryIndex stories_;  // store thread only
   bool stories_loaded_ = false;  // store thread only
   asio::io_context& io_;
@@ -415,5 +459,9 @@ void Pipeline::AsyncWriteFeeds(std::vector<FeedState> feeds) {
   impl_->AsyncWriteFeeds(std::move(feeds));
 }
 void Pipeline::Drain() { impl_->Drain(); }
+void Pipeline::SetAlerting(Alerting* alerting, std::function<void()> on_notify) {
+  impl_->SetAlerting(alerting, std::move(on_notify));
+}
+void Pipeline::AsyncAlertTick() { impl_->AsyncAlertTick(); }
 
 }  // namespace assay::daemon

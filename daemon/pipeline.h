@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "core/article.h"
 #include "core/time.h"
+#include "daemon/alerting.h"
 #include "daemon/fetcher.h"
 #include "daemon/metrics.h"
 #include "rules/tagger.h"
@@ -77,6 +78,17 @@ class Pipeline {
   // writes its record anyway.
   void AsyncWriteFeeds(std::vector<FeedState> feeds);
 
+
+  // Evaluates alert rules on the storage thread: each poll's new events go
+  // through `alerting` between Plan() and Apply(), so that the alerts and
+  // notifications they cause are written in the same batch; `on_notify`
+  // runs (on the storage thread) after a batch with notifications. The
+  // engine is rebuilt from the store before its first use and after a
+  // failed write. Call before the first poll; `alerting` must outlive the
+  // Pipeline.
+  void SetAlerting(Alerting* alerting, std::function<void()> on_notify);
+  // Resolves quiet alerts now, on the storage thread.
+  void AsyncAlertTick();
 
   // Bodies parsed from now on are tagged with `tagger` (a rule-pack
   // reload), compiled when first needed. Thread-safe.

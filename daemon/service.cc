@@ -36,10 +36,11 @@ std::string PollSummary::ToString() const {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "polled %zu feeds in %.2f s: %zu ok, %zu not modified, %zu failed; "
-                "articles: %zu new, %zu updated, %zu duplicate; events: %zu",
+                "articles: %zu new, %zu updated, %zu duplicate; events: %zu; notifications: %zu",
                 feeds_ok + feeds_not_modified + feeds_failed,
                 static_cast<double>(elapsed.count()) / 1000.0, feeds_ok, feeds_not_modified,
-                feeds_failed, articles_new, articles_updated, articles_duplicate, events);
+                feeds_failed, articles_new, articles_updated, articles_duplicate, events,
+                notifications);
   std::string out = buf;
   for (const auto& f : failures) out += "\n  failed: " + f;
   return out;
@@ -51,6 +52,7 @@ class Service::Impl {
       : config_(std::move(config)), clock_(clock), timer_(io_), signals_(io_) {}
 
   ~Impl() {
+    dispatcher_.reset();  // joins its thread, which reads and writes the store
     http_.reset();      // joins its worker, which reads the store
     pipeline_.reset();  // joins its workers before the store closes
     fetcher_.reset();
@@ -63,6 +65,13 @@ class Service::Impl {
     rules_ = ValidateRules(config_, std::launch::async, [this](bool valid) {
       if (!valid) asio::post(io_, [this] { AbandonPass(); });
     });
+    if (!config_.alerts.rule_files.empty()) {
+      // Alert rules are checked against the pack before anything is written.
+      ASSAY_RETURN_IF_ERROR(WaitForRules());
+      Result<AlertingConfig> alerting = MakeAlertingConfig(config_, *rules_.get().value());
+      if (!alerting) return alerting.error().WithContext("loading alert rules");
+      alerting_ = std::make_unique<Alerting>(std::move(*alerting));
+    }
     std::error_code ec;
     if (!std::filesystem::exists(config_.store_path, ec)) {
       // A new store is created only for a valid pack.
@@ -80,6 +89,12 @@ class Service::Impl {
                                            CompileWhenNeeded(rules_), /*parse_threads=*/0,
                                            WriteGate(rules_), &metrics_);
     pipeline_->AsyncWriteFeeds(std::move(unwritten));
+    if (alerting_ != nullptr) {
+      dispatcher_ = std::make_unique<Dispatcher>(*store_, alerting_->config(), clock_);
+      pipeline_->SetAlerting(alerting_.get(), [d = dispatcher_.get()] { d->Wake(); });
+      spdlog::info("alerts rules={} targets={}", alerting_->config().rules.size(),
+                   alerting_->config().targets.size());
+    }
     spdlog::info("store={} feeds={} opened", config_.store_path, feeds_.size());
     return Status::Ok();
   }
@@ -114,6 +129,13 @@ class Service::Impl {
         std::chrono::steady_clock::now() - start);
     ASSAY_RETURN_IF_ERROR(WaitForRules());
     if (stopping_) return Unavailable("interrupted");
+    if (dispatcher_ != nullptr) {
+      // One delivery pass: what this poll's alerts owe goes out now;
+      // retries wait for the daemon.
+      Result<size_t> sent = dispatcher_->RunOnce(clock_.Now());
+      if (!sent) return sent.error().WithContext("delivering notifications");
+      summary.notifications = *sent;
+    }
     return summary;
   }
 
@@ -136,6 +158,11 @@ class Service::Impl {
     }
     ArmTimer();
     ASSAY_RETURN_IF_ERROR(StartHttp());
+    if (dispatcher_ != nullptr) {
+      dispatcher_->Start();
+      pipeline_->AsyncAlertTick();  // rebuilds the engine and resolves what went quiet
+      ArmAlertTick();
+    }
     notifier_.Ready(StatusLine());
     io_.run();
     return Status::Ok();
@@ -367,6 +394,7 @@ class Service::Impl {
     notifier_.Stopping();
     timer_.cancel();
     watchdog_.cancel();
+    alert_timer_.cancel();
     signals_.cancel();
     if (http_ != nullptr) http_->Stop();
     fetcher_->Shutdown();
@@ -413,6 +441,16 @@ class Service::Impl {
                    s.http_status, FetchOutcomeName(s.outcome), r.new_articles,
                    r.updated_articles, r.duplicate_articles);
     }
+  }
+
+  // Quiet alerts resolve on time even when no feed brings news.
+  void ArmAlertTick() {
+    alert_timer_.expires_after(std::chrono::seconds(30));
+    alert_timer_.async_wait([this](error_code ec) {
+      if (ec || stopping_) return;
+      pipeline_->AsyncAlertTick();
+      ArmAlertTick();
+    });
   }
 
   void ArmWatchdog() {
@@ -481,6 +519,9 @@ class Service::Impl {
   asio::io_context io_;
   asio::steady_timer timer_;
   asio::steady_timer watchdog_{io_};
+  asio::steady_timer alert_timer_{io_};
+  std::unique_ptr<Alerting> alerting_;      // when alert rules are configured
+  std::unique_ptr<Dispatcher> dispatcher_;  // with alerting_
   std::chrono::microseconds watchdog_interval_{0};
   Notifier notifier_;
   asio::signal_set signals_;

@@ -28,6 +28,7 @@ struct PollSummary {
   size_t articles_duplicate = 0;
   size_t events = 0;
   size_t body_bytes = 0;
+  size_t notifications = 0;  // delivery attempts of the pass's final outbox run
   std::chrono::milliseconds elapsed{0};
   std::vector<std::string> failures;  // "URL: error", one per failed feed
 

@@ -243,8 +243,9 @@ TEST(SourceOfTest, FeedsOfOnePublisherAreOneSource) {
   EXPECT_EQ(SourceOf("https://www.reuters.com/world/rss"), "reuters.com");
   EXPECT_EQ(SourceOf("http://news.bbc.co.uk/rss.xml"), "bbc.co.uk");
   EXPECT_EQ(SourceOf("https://WWW.Mining.com:443/feed"), "mining.com");
-  EXPECT_EQ(SourceOf("http://127.0.0.1:8080/a.xml"), "127.0.0.1");
-  EXPECT_EQ(SourceOf("file:///var/feeds/a.xml"), "");
+  EXPECT_EQ(SourceOf("http://127.0.0.1:8080/a.xml?x=1"), "http://127.0.0.1:8080/a.xml");
+  EXPECT_EQ(SourceOf("http://[::1]:8080/b.xml"), "http://[::1]:8080/b.xml");
+  EXPECT_EQ(SourceOf("file:///var/feeds/a.xml"), "file:///var/feeds/a.xml");
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--secret", default="")
     ap.add_argument("--script", default="200")
+    ap.add_argument("--port", type=int, default=0, help="0: any free port")
     args = ap.parse_args()
     script = args.script.split(",")
     key = args.secret.encode()
@@ -61,7 +62,8 @@ def main():
             self.end_headers()
             self.wfile.write(reply)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ThreadingHTTPServer.allow_reuse_address = True
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(server.server_address[1], flush=True)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -18,10 +18,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <charconv>
-#include <cmath>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,34 +26,21 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <re2/re2.h>
 
 #include "cli/commands.h"
 #include "cli/store_access.h"
 #include "cli/text.h"
 #include "cli/time_flags.h"
 #include "core/time.h"
+#include "query/event_filter.h"
 
 namespace assay::cli {
 namespace {
 
 struct EventsFlags {
   StoreFlags store;
-  std::string since;
-  std::string until;
-  std::vector<std::string> tags;
-  std::vector<std::string> any_tags;
-  std::vector<std::string> minerals;
-  std::vector<std::string> countries;
-  std::vector<std::string> blocs;
-  std::string feed;
-  std::string story;
-  std::string min_severity;
-  std::string min_score;
-  std::string limit = "50";
-  bool oldest_first = false;
+  query::EventFilter filter;  // shared with the daemon's GET /api/v1/events
   std::string format = "table";
-  std::string grep;
   bool follow = false;
 };
 
@@ -66,84 +50,16 @@ struct EventsFlags {
 constexpr int kFollowIntervalMs = 200;
 
 // One printed event: the event with its article's and feed's fields.
-struct Row {
-  std::string id;
-  UnixMicros time{};
-  std::string feed;
-  std::string source;
-  std::string title;
-  std::string link;
-  std::vector<std::string> tags;
-  std::vector<std::string> minerals;
-  std::vector<std::string> countries;
-  std::vector<std::string> blocs;
-  double score = 0;
-  std::string severity;
-  std::string story;
-};
+using Row = query::EventRow;
 
 // Builds the query from the flags; InvalidArgument naming the flag.
 Result<storage::EventQuery> BuildQuery(const EventsFlags& f, UnixMicros now) {
-  storage::EventQuery q;
-  if (!f.since.empty()) {
-    Result<UnixMicros> t = ParseTimeFlag("--since", f.since, now);
-    if (!t) return t.error();
-    q.since = *t;
-  }
-  if (!f.until.empty()) {
-    Result<UnixMicros> t = ParseTimeFlag("--until", f.until, now);
-    if (!t) return t.error();
-    q.until = *t;
-  }
-  q.all_tags = f.tags;
-  q.any_tags = f.any_tags;
-  q.minerals = f.minerals;
-  q.countries = f.countries;
-  q.blocs = f.blocs;
-  if (!f.feed.empty()) q.feed = f.feed;
-  if (!f.story.empty()) q.story = f.story;
-  if (!f.min_severity.empty()) {
-    q.min_severity_rank = storage::SeverityRank(f.min_severity);
-    if (!q.min_severity_rank) {
-      return InvalidArgument("--min-severity: '" + f.min_severity +
-                             "' is not one of info, low, medium, high, critical");
-    }
-  }
-  if (!f.min_score.empty()) {
-    double v = 0;
-    const char* end = f.min_score.data() + f.min_score.size();
-    auto [p, ec] = std::from_chars(f.min_score.data(), end, v);
-    if (ec != std::errc() || p != end || !std::isfinite(v)) {
-      return InvalidArgument("--min-score: '" + f.min_score + "' is not a number");
-    }
-    q.min_score = v;
-  }
-  {
-    size_t v = 0;
-    const char* end = f.limit.data() + f.limit.size();
-    auto [p, ec] = std::from_chars(f.limit.data(), end, v);
-    if (f.limit.empty() || ec != std::errc() || p != end) {
-      return InvalidArgument("--limit: '" + f.limit +
-                             "' is not a non-negative integer (0 means no limit)");
-    }
-    q.limit = v;
-  }
-  q.newest_first = !f.oldest_first;
-  if (!f.grep.empty()) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    auto re = std::make_shared<const RE2>(f.grep, options);
-    if (!re->ok()) {
-      return InvalidArgument("--grep: '" + f.grep + "' is not a valid RE2 pattern: " + re->error());
-    }
-    q.article_filter = [re](const Article& a) {
-      return RE2::PartialMatch(a.title, *re) || RE2::PartialMatch(a.summary, *re);
-    };
-  }
+  Result<storage::EventQuery> q = query::BuildEventQuery(f.filter, now, "--");
+  if (!q) return q.error();
   if (f.follow && f.format == "json") {
     return InvalidArgument("--follow prints events as they come: use --format ndjson, csv or table");
   }
-  if (f.follow && !f.until.empty()) {
+  if (f.follow && !f.filter.until.empty()) {
     return InvalidArgument("--follow waits for new events: it cannot be combined with --until");
   }
   return q;
@@ -151,55 +67,11 @@ Result<storage::EventQuery> BuildQuery(const EventsFlags& f, UnixMicros now) {
 
 // The events with their articles and feeds (each feed read once).
 Result<std::vector<Row>> ToRows(const storage::Store& store, std::vector<Event> events) {
-  std::map<std::string, std::string> sources;
-  std::vector<Row> rows;
-  rows.reserve(events.size());
-  for (Event& e : events) {
-    Row r;
-    auto source = sources.find(e.feed_url);
-    if (source == sources.end()) {
-      Result<std::optional<FeedState>> feed = store.GetFeed(e.feed_url);
-      if (!feed) return feed.error();
-      source = sources.emplace(e.feed_url, SourceName(*feed)).first;
-    }
-    r.source = source->second;
-    Result<std::optional<Article>> article = store.GetArticle(e.article_id);
-    if (!article) return article.error();
-    if (*article) {
-      r.title = (*article)->title;
-      r.link = (*article)->link;
-    }
-    r.id = std::move(e.article_id);
-    r.time = e.time;
-    r.feed = std::move(e.feed_url);
-    r.tags = std::move(e.tags);
-    r.minerals = std::move(e.minerals);
-    r.countries = std::move(e.countries);
-    r.blocs = std::move(e.blocs);
-    r.score = e.score;
-    r.severity = std::move(e.severity);
-    r.story = std::move(e.story_id);
-    rows.push_back(std::move(r));
-  }
-  return rows;
+  return query::LoadEventRows(store, std::move(events));
 }
 
 // Keys in the order of the table columns.
-nlohmann::ordered_json ToJson(const Row& r) {
-  return {{"id", r.id},
-          {"time", FormatRfc3339Micros(r.time)},
-          {"feed", r.feed},
-          {"source", r.source},
-          {"title", r.title},
-          {"link", r.link},
-          {"tags", r.tags},
-          {"minerals", r.minerals},
-          {"countries", r.countries},
-          {"blocs", r.blocs},
-          {"score", r.score},
-          {"severity", r.severity},
-          {"story", r.story}};
-}
+nlohmann::ordered_json ToJson(const Row& r) { return query::EventRowJson(r); }
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, its quotes
 // doubled.
@@ -404,22 +276,22 @@ void AddEventsCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("events", "list events from the event log, filtered");
   auto f = std::make_shared<EventsFlags>();
   f->store.AddTo(cmd);
-  cmd->add_option("--since", f->since, "from this time on (24h, 7d before now, or RFC 3339)");
-  cmd->add_option("--until", f->until, "before this time (24h, 7d before now, or RFC 3339)");
+  cmd->add_option("--since", f->filter.since, "from this time on (24h, 7d before now, or RFC 3339)");
+  cmd->add_option("--until", f->filter.until, "before this time (24h, 7d before now, or RFC 3339)");
   auto one_each = [](CLI::Option* o) { o->allow_extra_args(false); };
-  one_each(cmd->add_option("--tag", f->tags, "has this tag (repeatable: all of them)"));
-  one_each(cmd->add_option("--any-tag", f->any_tags, "has one of these tags (repeatable)"));
-  one_each(cmd->add_option("--mineral", f->minerals, "names this mineral (repeatable: all)"));
-  one_each(cmd->add_option("--country", f->countries, "names this country (repeatable: all)"));
-  one_each(cmd->add_option("--bloc", f->blocs, "names this bloc (repeatable: all)"));
-  cmd->add_option("--feed", f->feed, "from this feed (configured URL)");
-  cmd->add_option("--story", f->story, "in this story (story id)");
-  cmd->add_option("--min-severity", f->min_severity, "info, low, medium, high or critical");
-  cmd->add_option("--min-score", f->min_score, "score at least this");
-  cmd->add_option("--limit", f->limit, "at most this many events (0: all)")
+  one_each(cmd->add_option("--tag", f->filter.tags, "has this tag (repeatable: all of them)"));
+  one_each(cmd->add_option("--any-tag", f->filter.any_tags, "has one of these tags (repeatable)"));
+  one_each(cmd->add_option("--mineral", f->filter.minerals, "names this mineral (repeatable: all)"));
+  one_each(cmd->add_option("--country", f->filter.countries, "names this country (repeatable: all)"));
+  one_each(cmd->add_option("--bloc", f->filter.blocs, "names this bloc (repeatable: all)"));
+  cmd->add_option("--feed", f->filter.feed, "from this feed (configured URL)");
+  cmd->add_option("--story", f->filter.story, "in this story (story id)");
+  cmd->add_option("--min-severity", f->filter.min_severity, "info, low, medium, high or critical");
+  cmd->add_option("--min-score", f->filter.min_score, "score at least this");
+  cmd->add_option("--limit", f->filter.limit, "at most this many events (0: all)")
       ->capture_default_str();
-  cmd->add_flag("--oldest-first", f->oldest_first, "oldest first (default: newest first)");
-  cmd->add_option("--grep", f->grep, "title or summary matches this RE2 pattern");
+  cmd->add_flag("--oldest-first", f->filter.oldest_first, "oldest first (default: newest first)");
+  cmd->add_option("--grep", f->filter.grep, "title or summary matches this RE2 pattern");
   cmd->add_flag("--follow", f->follow,
                 "then keep printing new matching events as they are written, until interrupted");
   cmd->add_option("--format", f->format, "table, json, ndjson or csv")

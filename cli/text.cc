@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "query/event_filter.h"
+
 namespace assay::cli {
 
 std::string Join(const std::vector<std::string>& values, std::string_view sep) {
@@ -44,8 +46,7 @@ std::string Fit(const std::string& s, size_t width) {
 }
 
 std::string SourceName(const std::optional<FeedState>& feed) {
-  if (!feed) return "";
-  return feed->name.empty() ? feed->title : feed->name;
+  return query::SourceName(feed);
 }
 
 }  // namespace assay::cli

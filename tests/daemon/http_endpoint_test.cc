@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/testing/http_client.h"
 #include "tests/testing/prometheus_text.h"
 #include "tests/testing/temp_dir.h"
 
@@ -21,45 +22,15 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-struct Response {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
+using Response = testing::HttpResponse;
 
-// One request over a fresh connection, read until the server closes it.
-Response Send(uint16_t port, const std::string& raw) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  if (ec) return {};
-  asio::write(socket, asio::buffer(raw), ec);
-  std::string all;
-  char buf[4096];
-  for (;;) {
-    const size_t n = socket.read_some(asio::buffer(buf), ec);
-    all.append(buf, n);
-    if (ec) break;
-  }
-  Response r;
-  const size_t end = all.find("\r\n\r\n");
-  if (all.size() < 12 || end == std::string::npos) return r;
-  r.status = std::stoi(all.substr(9, 3));
-  r.headers = all.substr(0, end);
-  r.body = all.substr(end + 4);
-  return r;
-}
-
+Response Send(uint16_t port, const std::string& raw) { return testing::HttpSend(port, raw); }
 Response Get(uint16_t port, const std::string& target, const std::string& extra = "") {
-  return Send(port, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + extra + "\r\n");
+  return testing::HttpGet(port, target, extra);
 }
-
 Response Post(uint16_t port, const std::string& target, const std::string& body,
               const std::string& extra = "") {
-  return Send(port, "POST " + target + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                    "application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body);
+  return testing::HttpPost(port, target, body, extra);
 }
 
 // An endpoint on its own loop thread, stopped and joined at the end.

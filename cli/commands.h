@@ -17,6 +17,7 @@ void AddEventsCommand(CLI::App& app, int* exit_code);  // events_cmd.cc
 void AddShowCommand(CLI::App& app, int* exit_code);    // show_cmd.cc
 void AddStatsCommand(CLI::App& app, int* exit_code);   // stats_cmd.cc
 void AddDbCommand(CLI::App& app, int* exit_code);      // db_cmd.cc
+void AddAlertsCommand(CLI::App& app, int* exit_code);  // alerts_cmd.cc
 // `rules replay`, under the `rules` subcommand that rules_cmd.cc creates.
 void AddRulesReplayCommand(CLI::App* rules, int* exit_code);  // replay_cmd.cc
 

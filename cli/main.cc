@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   assay::cli::AddShowCommand(app, &exit_code);
   assay::cli::AddStatsCommand(app, &exit_code);
   assay::cli::AddDbCommand(app, &exit_code);
+  assay::cli::AddAlertsCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -161,6 +161,29 @@ TEST(AlertsEndToEndTest, CorroboratedExportControlsAlertByEmailAndWebhook) {
     EXPECT_GE(body["events"].size(), 2u);
   }
   EXPECT_EQ(hooked, alerted);
+
+  // What the CLI shows of them.
+  testing::CommandResult listed = testing::RunCommand(
+      testing::Assay() + " alerts --format json --store " + (dir / "store") + " 2>&1");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  const nlohmann::json rows = nlohmann::json::parse(listed.output);
+  ASSERT_EQ(rows.size(), alerts->size());
+  std::set<std::string> listed_minerals;
+  for (const nlohmann::json& row : rows) {
+    listed_minerals.insert(row["group"]["mineral"].get<std::string>());
+    EXPECT_EQ(row["deliveries"]["delivered"], 2) << row.dump();
+  }
+  EXPECT_EQ(listed_minerals, alerted);
+  testing::CommandResult shown = testing::RunCommand(testing::Assay() + " alerts show " +
+                                                     (*alerts)[0].id + " --store " + (dir / "store") + " 2>&1");
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_THAT(shown.output, HasSubstr("rule      ec-minerals-corroborated"));
+  EXPECT_THAT(shown.output, HasSubstr("target hook, fired, delivered after 1 attempt"));
+  EXPECT_THAT(shown.output, HasSubstr("target mail, fired, delivered after 1 attempt"));
+  testing::CommandResult none = testing::RunCommand(testing::Assay() + " alerts show nosuchalert --store " +
+                                                    (dir / "store") + " 2>&1");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_THAT(none.output, HasSubstr("no alert nosuchalert"));
 }
 
 }  // namespace

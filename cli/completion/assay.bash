@@ -3,7 +3,7 @@ _assay() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="events show stats feeds parse tag rules db"
+  local commands="events show stats feeds parse tag rules db alerts"
   local store_opts="--store --config -c"
   local cmd="" sub="" i
   for ((i = 1; i < cword; i++)); do
@@ -28,6 +28,7 @@ _assay() {
       ;;
     --min-severity) COMPREPLY=($(compgen -W "info low medium high critical" -- "$cur")); return ;;
     --by) COMPREPLY=($(compgen -W "tag mineral country bloc" -- "$cur")); return ;;
+    --state) COMPREPLY=($(compgen -W "firing resolved failed all" -- "$cur")); return ;;
     --tag | --any-tag)
       COMPREPLY=($(compgen -W "export_controls trade_bloc critical_minerals supply_risk" -- "$cur"))
       return
@@ -62,6 +63,13 @@ _assay() {
         test) opts="--rules --title --summary --file --url" ;;
         replay) opts="$store_opts --rules --since --apply --format" ;;
       esac
+      ;;
+    alerts)
+      if [[ -z $sub && $cur != -* ]]; then
+        COMPREPLY=($(compgen -W "show" -- "$cur"))
+        return
+      fi
+      opts="$store_opts --state --format"
       ;;
     db)
       if [[ -z $sub ]]; then

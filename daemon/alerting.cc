@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace assay::daemon {
@@ -381,6 +382,103 @@ std::vector<AlertEventView> Dispatcher::EventViews(const AlertRecord& alert) con
   return out;
 }
 
+namespace {
+
+class StoreAlertApi final : public AlertApi {
+ public:
+  StoreAlertApi(storage::Store& store, const Clock& clock,
+                std::function<std::future<Status>(std::function<Status()>)> on_store_thread)
+      : store_(store), clock_(clock), on_store_thread_(std::move(on_store_thread)) {}
+
+  HttpReply ListAlerts(const QueryParams& params) override {
+    std::string state;
+    for (const auto& [k, v] : params) {
+      if (k == "state") state = v;
+      else return Error(400, "unknown parameter '" + k + "' (expected state)");
+    }
+    if (!state.empty() && state != "firing" && state != "resolved") {
+      return Error(400, "state must be firing or resolved");
+    }
+    Result<std::vector<AlertRecord>> alerts = store_.ListAlerts();
+    if (!alerts) return Error(500, alerts.error().message());
+    nlohmann::json out = nlohmann::json::array();
+    for (const AlertRecord& a : *alerts) {
+      if (!state.empty() && a.state != state) continue;
+      out.push_back(Json(a));
+    }
+    return Reply(200, {{"alerts", out}});
+  }
+
+  HttpReply Acknowledge(std::string_view alert_id, std::string_view body) override {
+    std::string by = "api";
+    if (!body.empty()) {
+      nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) return Error(400, "body must be a JSON object");
+      if (j.contains("by")) {
+        if (!j["by"].is_string()) return Error(400, "'by' must be a string");
+        by = j["by"].get<std::string>().substr(0, 200);
+      }
+    }
+    const std::string id(alert_id);
+    std::optional<AlertRecord> acked;
+    Status s = on_store_thread_([&]() -> Status {
+                 Result<std::optional<AlertRecord>> a = store_.GetAlert(id);
+                 if (!a) return a.error();
+                 if (!*a) return NotFound("no alert " + id);
+                 AlertRecord r = **a;
+                 r.acked = true;
+                 r.acked_by = by;
+                 r.acked_at = clock_.Now();
+                 ASSAY_RETURN_IF_ERROR(store_.WriteAlerts(std::vector<AlertRecord>{r}, {}));
+                 acked = std::move(r);
+                 return Status::Ok();
+               }).get();
+    if (!s.ok()) return Error(s.code() == StatusCode::kNotFound ? 404 : 500, s.message());
+    return Reply(200, {{"alert", Json(*acked)}});
+  }
+
+  HttpReply Silence(std::string_view) override {
+    return Error(501, "silences are not stored yet");
+  }
+
+ private:
+  static nlohmann::json Json(const AlertRecord& a) {
+    nlohmann::json group = nlohmann::json::object();
+    for (const auto& [label, value] : a.group) group[label] = value;
+    return {{"id", a.id},
+            {"rule", a.rule},
+            {"state", a.state},
+            {"last_change", a.last_change},
+            {"group", group},
+            {"severity", a.severity},
+            {"value", a.value},
+            {"opened", FormatRfc3339Micros(a.opened)},
+            {"updated", FormatRfc3339Micros(a.updated)},
+            {"events", a.events},
+            {"acked", a.acked},
+            {"acked_by", a.acked_by}};
+  }
+  static HttpReply Reply(unsigned status, const nlohmann::json& j) {
+    return HttpReply{status, "application/json",
+                     j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
+  }
+  static HttpReply Error(unsigned status, const std::string& message) {
+    return Reply(status, {{"error", message}});
+  }
+
+  storage::Store& store_;
+  const Clock& clock_;
+  std::function<std::future<Status>(std::function<Status()>)> on_store_thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<AlertApi> MakeAlertApi(
+    storage::Store& store, const Clock& clock,
+    std::function<std::future<Status>(std::function<Status()>)> on_store_thread) {
+  return std::make_unique<StoreAlertApi>(store, clock, std::move(on_store_thread));
+}
+
 Result<size_t> Dispatcher::RunOnce(UnixMicros now) {
   Result<std::vector<Notification>> due = store_.DueNotifications(now, 64);
   if (!due) return due.error();
@@ -455,6 +553,23 @@ Result<size_t> Dispatcher::RunOnce(UnixMicros now) {
                 n.target, DeliveryOutcomeName(r.outcome), n.attempts, n.state,
                 n.last_error.empty() ? "" : " error=\"" + n.last_error + "\"");
     ASSAY_RETURN_IF_ERROR(store_.UpdateNotification(n, previous));
+  }
+  if (metrics_ != nullptr) {
+    Result<std::vector<AlertRecord>> alerts = store_.ListAlerts();
+    if (alerts) {
+      uint64_t firing = 0;
+      uint64_t resolved = 0;
+      for (const AlertRecord& a : *alerts) (a.state == "firing" ? firing : resolved) += 1;
+      metrics_->SetAlertCount("firing", firing);
+      metrics_->SetAlertCount("resolved", resolved);
+    }
+    Result<std::vector<Notification>> pending = store_.DueNotifications(UnixMicros::max(), 100000);
+    if (pending) {
+      UnixMicros oldest = now;
+      for (const Notification& p : *pending) oldest = std::min(oldest, p.created);
+      metrics_->SetOutbox(pending->size(),
+                          std::chrono::duration_cast<std::chrono::seconds>(now - oldest));
+    }
   }
   return attempted;
 }

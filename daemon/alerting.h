@@ -21,6 +21,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +35,8 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "daemon/alert_message.h"
+#include "daemon/http_endpoint.h"
+#include "daemon/metrics.h"
 #include "daemon/notifier.h"
 #include "rules/alerts.h"
 #include "storage/store.h"
@@ -116,6 +120,15 @@ class Alerting {
   rules::AlertEngine engine_;
 };
 
+// The endpoint's alert routes over the store: GET lists stored alerts
+// (?state=firing|resolved); ack records who acknowledged an alert (an
+// acknowledged alert is not notified again when it repeats). Writes run
+// through `on_store_thread`, so that they never interleave with alert
+// evaluation. Silences are not stored yet: that route answers 501.
+std::unique_ptr<AlertApi> MakeAlertApi(
+    storage::Store& store, const Clock& clock,
+    std::function<std::future<Status>(std::function<Status()>)> on_store_thread);
+
 // Delivers the outbox. Its thread reads what is due, sends it and records
 // the outcome: delivered; failed (permanent error, or too old); or retried
 // after an exponential backoff with jitter (honouring Retry-After).
@@ -131,6 +144,9 @@ class Dispatcher {
   void Stop();
   // New notifications may be due: look now rather than at the next timer.
   void Wake();
+  // Alerts by state and the outbox's depth are set on `metrics` after each
+  // pass. Call before Start().
+  void SetMetrics(Metrics* metrics) { metrics_ = metrics; }
 
   // One pass over what is due at `now` (what the thread does each time it
   // wakes). Returns the number of notifications attempted.
@@ -151,6 +167,7 @@ class Dispatcher {
   bool stop_ = false;
   bool woken_ = false;
   std::thread thread_;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace assay::daemon

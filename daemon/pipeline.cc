@@ -1,5 +1,7 @@
 #include "daemon/pipeline.h"
 
+#include <future>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -81,6 +83,13 @@ class Pipeline::Impl {
   void SetAlerting(Alerting* alerting, std::function<void()> on_notify) {
     alerting_ = alerting;
     on_notify_ = std::move(on_notify);
+  }
+
+  std::future<Status> RunOnStoreThread(std::function<Status()> fn) {
+    auto task = std::make_shared<std::packaged_task<Status()>>(std::move(fn));
+    std::future<Status> result = task->get_future();
+    asio::post(store_thread_, [task] { (*task)(); });
+    return result;
   }
 
   void AsyncAlertTick() {
@@ -463,5 +472,8 @@ void Pipeline::SetAlerting(Alerting* alerting, std::function<void()> on_notify) 
   impl_->SetAlerting(alerting, std::move(on_notify));
 }
 void Pipeline::AsyncAlertTick() { impl_->AsyncAlertTick(); }
+std::future<Status> Pipeline::RunOnStoreThread(std::function<Status()> fn) {
+  return impl_->RunOnStoreThread(std::move(fn));
+}
 
 }  // namespace assay::daemon

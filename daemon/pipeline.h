@@ -89,6 +89,10 @@ class Pipeline {
   void SetAlerting(Alerting* alerting, std::function<void()> on_notify);
   // Resolves quiet alerts now, on the storage thread.
   void AsyncAlertTick();
+  // Runs `fn` on the storage thread (between polls' batches), e.g. a write
+  // that must not interleave with alert evaluation; the future holds its
+  // result.
+  std::future<Status> RunOnStoreThread(std::function<Status()> fn);
 
   // Bodies parsed from now on are tagged with `tagger` (a rule-pack
   // reload), compiled when first needed. Thread-safe.

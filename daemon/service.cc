@@ -92,6 +92,10 @@ class Service::Impl {
     if (alerting_ != nullptr) {
       dispatcher_ = std::make_unique<Dispatcher>(*store_, alerting_->config(), clock_);
       pipeline_->SetAlerting(alerting_.get(), [d = dispatcher_.get()] { d->Wake(); });
+      dispatcher_->SetMetrics(&metrics_);
+      alert_api_ = MakeAlertApi(*store_, clock_, [p = pipeline_.get()](std::function<Status()> fn) {
+        return p->RunOnStoreThread(std::move(fn));
+      });
       spdlog::info("alerts rules={} targets={}", alerting_->config().rules.size(),
                    alerting_->config().targets.size());
     }
@@ -374,7 +378,7 @@ class Service::Impl {
         .metrics = &metrics_,
         .store = store_.get(),
         .store_path = config_.store_path,
-        .alerts = nullptr,
+        .alerts = alert_api_.get(),
     };
     Result<std::unique_ptr<HttpEndpoint>> http = HttpEndpoint::Start(
         io_, {.listen = config_.http.listen, .port = config_.http.port, .token = config_.http.token},
@@ -522,6 +526,7 @@ class Service::Impl {
   asio::steady_timer alert_timer_{io_};
   std::unique_ptr<Alerting> alerting_;      // when alert rules are configured
   std::unique_ptr<Dispatcher> dispatcher_;  // with alerting_
+  std::unique_ptr<AlertApi> alert_api_;     // with alerting_
   std::chrono::microseconds watchdog_interval_{0};
   Notifier notifier_;
   asio::signal_set signals_;

@@ -17,6 +17,7 @@
 #include "tests/integration/feed_server.h"
 #include "tests/integration/fixtures.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
 
@@ -63,10 +64,11 @@ TEST(AlertsDaemonTest, APendingNotificationSurvivesSigkillAndIsDeliveredOnceAfte
   testing::FeedServer server;
   ASSERT_TRUE(server.ok());
   const std::string log = dir / "hook.jsonl";
-  // A port with no receiver behind it yet.
-  std::string port;
+  // A port with no receiver behind it yet, and one for the HTTP endpoint.
+  std::string port, http_port;
   StartReceiver(dir / "probe.jsonl", "0", &port).reset();
-  ASSERT_FALSE(port.empty());
+  StartReceiver(dir / "probe2.jsonl", "0", &http_port).reset();
+  ASSERT_FALSE(port.empty() || http_port.empty());
 
   std::ofstream(dir / "alerts.yaml")
       << "alerts:\n  - {id: ec-any, when: {tags: [export_controls]}}\n";
@@ -77,7 +79,8 @@ TEST(AlertsDaemonTest, APendingNotificationSurvivesSigkillAndIsDeliveredOnceAfte
       << "alerts:\n  rules: [alerts.yaml]\n"
       << "  targets:\n    - name: hook\n      webhook: {url: 'http://127.0.0.1:" << port
       << "/hook', timeout: 5s}\n"
-      << "  delivery: {initial_backoff: 1s, max_backoff: 2s, give_up_after: 1h}\n";
+      << "  delivery: {initial_backoff: 1s, max_backoff: 2s, give_up_after: 1h}\n"
+      << "http: {port: " << http_port << ", token: t0ken}\n";
 
   // First run: the alert fires, its delivery fails (nobody listens) and is
   // retried; then the daemon dies without warning.
@@ -109,9 +112,31 @@ TEST(AlertsDaemonTest, APendingNotificationSurvivesSigkillAndIsDeliveredOnceAfte
         return seen.size() == 1 && seen[0].state == "delivered";
       },
       30s);
+  // The alert through the endpoint: listed, then acknowledged (token only).
+  const std::string api = "http://127.0.0.1:" + http_port + "/api/v1/alerts";
+  const std::string auth = " -H 'Authorization: Bearer t0ken' ";
+  testing::CommandResult listed = testing::RunCommand("curl -s" + auth + api);
+  testing::CommandResult anonymous =
+      testing::RunCommand("curl -s -o /dev/null -w '%{http_code}' -X POST " + api + "/" +
+                          (seen.empty() ? "x" : seen[0].alert_id) + "/ack");
+  testing::CommandResult acked = testing::RunCommand(
+      "curl -s" + auth + "-X POST -d '{\"by\": \"analyst\"}' " + api + "/" +
+      (seen.empty() ? "x" : seen[0].alert_id) + "/ack");
+  testing::CommandResult missing =
+      testing::RunCommand("curl -s -o /dev/null -w '%{http_code}'" + auth + "-X POST " + api + "/nosuch/ack");
   kill(pid, SIGTERM);
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const nlohmann::json list = nlohmann::json::parse(listed.output, nullptr, false);
+  ASSERT_FALSE(list.is_discarded()) << listed.output;
+  ASSERT_EQ(list["alerts"].size(), 1u) << listed.output;
+  EXPECT_EQ(list["alerts"][0]["rule"], "ec-any");
+  EXPECT_EQ(anonymous.output, "401");
+  const nlohmann::json ack = nlohmann::json::parse(acked.output, nullptr, false);
+  ASSERT_FALSE(ack.is_discarded()) << acked.output;
+  EXPECT_TRUE(ack["alert"]["acked"].get<bool>()) << acked.output;
+  EXPECT_EQ(ack["alert"]["acked_by"], "analyst");
+  EXPECT_EQ(missing.output, "404");
   ASSERT_TRUE(delivered) << (seen.empty() ? "no notification" : seen[0].state + " " + seen[0].last_error);
 
   // Once, with the id it was given before the kill.

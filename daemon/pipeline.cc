@@ -111,10 +111,8 @@ class Pipeline::Impl {
     if (feeds.empty()) return;
     asio::post(store_thread_, [this, feeds = std::move(feeds)] {
       if (Status gate = WaitForWriteGate(); !gate.ok()) return;
-      for (const FeedState& f : feeds) {
-        if (Status s = store_.PutFeed(f); !s.ok()) {
-          spdlog::error("feed={} cannot register: {}", f.url, s.message());
-        }
+      if (Status s = store_.PutFeeds(feeds); !s.ok()) {
+        spdlog::error("cannot register {} feeds: {}", feeds.size(), s.message());
       }
     });
   }
@@ -131,21 +129,20 @@ class Pipeline::Impl {
     }
     ++in_flight_;
     auto guard = asio::make_work_guard(io_);
-    done = [this, done = std::move(done)](PollReport r) {
-      --in_flight_;
+    auto slot = std::make_shared<bool>(true);  // io thread only: the slot is held
+    done = [this, slot, done = std::move(done)](PollReport r) {
+      const bool held = *slot;
+      *slot = false;
+      if (held) --in_flight_;
       done(std::move(r));
-      if (!waiting_.empty() && in_flight_ < max_in_flight_) {
-        Waiting w = std::move(waiting_.front());
-        waiting_.pop_front();
-        AsyncPoll(w.feed, std::move(w.state), std::move(w.done));
-      }
+      if (held) StartWaiting();
     };
     FetchRequest request{.url = state.current_url.empty() ? state.url : state.current_url,
                          .etag = state.etag,
                          .last_modified = state.last_modified};
-    fetcher_.AsyncFetch(std::move(request), [this, feed, state = std::move(state),
+    fetcher_.AsyncFetch(std::move(request), [this, feed, state = std::move(state), slot,
                                              done = std::move(done), guard](FetchResult r) mutable {
-      OnFetched(feed, std::move(state), std::move(r), std::move(done), std::move(guard));
+      OnFetched(feed, std::move(state), std::move(r), std::move(done), std::move(guard), slot);
     });
   }
 
@@ -158,9 +155,19 @@ class Pipeline::Impl {
   };
   using Events = std::unordered_map<std::string, Event>;  // by article id
 
+  // io thread: starts the polls waiting for a slot, as far as slots are free.
+  void StartWaiting() {
+    while (!waiting_.empty() && in_flight_ < max_in_flight_) {
+      Waiting w = std::move(waiting_.front());
+      waiting_.pop_front();
+      AsyncPoll(w.feed, std::move(w.state), std::move(w.done));
+    }
+  }
+
   // On the io thread: decide what the response means for the feed.
   void OnFetched(const config::FeedConfig& feed, FeedState state, FetchResult r,
-                 std::function<void(PollReport)> done, Guard guard) {
+                 std::function<void(PollReport)> done, Guard guard,
+                 const std::shared_ptr<bool>& slot) {
     PollReport report;
     if (r.error == FetchError::kCancelled) {
       report.cancelled = true;
@@ -201,6 +208,17 @@ class Pipeline::Impl {
               std::move(report));
       });
       return;
+    }
+    // No body: what waits to be written is a feed state of a few hundred
+    // bytes, so the poll gives its slot back now rather than when the
+    // state is written. Otherwise the 304s of a warm start would stop at
+    // the in-flight limit until the write gate opens (the rule pack is
+    // still being validated) and the transfers would idle meanwhile. Its
+    // handler still runs only once the state is written.
+    if (*slot) {
+      *slot = false;
+      --in_flight_;
+      asio::post(io_, [this] { StartWaiting(); });
     }
     Store(feed, std::move(state), {}, {}, std::move(done), std::move(guard), std::move(report));
   }
@@ -349,10 +367,89 @@ class Pipeline::Impl {
     return e;
   }
 
+  // A poll that wrote no article (304, failure), waiting for its feed state
+  // to be written.
+  struct StateWrite {
+    std::chrono::seconds interval;
+    FeedState state;
+    std::function<void(PollReport)> done;
+    Guard guard;
+    PollReport report;
+  };
+
+  // Queues a feed state for the storage thread, which writes the states
+  // queued since its last such write in one batch (Store::PutFeeds) rather
+  // than one write per feed. The queue is bounded by the number of feeds
+  // (a feed has one poll at a time) and holds no bodies.
+  void StoreState(std::chrono::seconds interval, FeedState state,
+                  std::function<void(PollReport)> done, Guard guard, PollReport report) {
+    bool post = false;
+    {
+      std::lock_guard lock(state_writes_mu_);
+      state_writes_.push_back(StateWrite{interval, std::move(state), std::move(done),
+                                         std::move(guard), std::move(report)});
+      post = !state_writes_posted_;
+      state_writes_posted_ = true;
+    }
+    if (post) asio::post(store_thread_, [this] { WriteStates(); });
+  }
+
+  // Storage thread: every queued feed state in one batch; each poll's
+  // handler runs only after its state is written (or the write failed).
+  void WriteStates() {
+    std::vector<StateWrite> writes;
+    {
+      std::lock_guard lock(state_writes_mu_);
+      writes.swap(state_writes_);
+      state_writes_posted_ = false;
+    }
+    if (writes.empty()) return;
+    std::uniform_real_distribution<double> jitter(0.0, 1.0);
+    Status s = WaitForWriteGate();
+    if (s.ok()) {
+      std::vector<FeedState> states;
+      states.reserve(writes.size());
+      for (StateWrite& w : writes) {
+        w.state.next_attempt =
+            NextAttempt(w.state, w.interval, clock_.NowSeconds(), fetch_, jitter(rng_));
+        states.push_back(w.state);
+      }
+      s = store_.PutFeeds(states);
+    }
+    for (StateWrite& w : writes) {
+      w.report.state = std::move(w.state);
+      if (s.ok()) continue;
+      if (!gate_status_.ok()) {
+        // Nothing may be written: the poll fails, the feed keeps its
+        // stored state.
+        FeedState kept = std::move(w.report.state);
+        w.report = PollReport{};
+        w.report.state = std::move(kept);
+        MarkFailed(&w.report.state, s.message());
+        continue;
+      }
+      // Not written; the next poll fetches again, unconditionally.
+      if (metrics_ != nullptr) metrics_->CountStoreError();
+      MarkFailed(&w.report.state, "store: " + s.message());
+      w.report.state.etag.clear();
+      w.report.state.last_modified.clear();
+      w.report.state.next_attempt =
+          NextAttempt(w.report.state, w.interval, clock_.NowSeconds(), fetch_, jitter(rng_));
+    }
+    asio::post(io_, [writes = std::move(writes)]() mutable {
+      for (StateWrite& w : writes) w.done(std::move(w.report));
+    });
+  }
+
   // On the storage thread: one atomic batch, then back to the io thread.
   // The next attempt is decided here so that it is written with the rest.
   void Store(const config::FeedConfig& feed, FeedState state, std::vector<Article> articles,
              Events events, std::function<void(PollReport)> done, Guard guard, PollReport report) {
+    if (articles.empty()) {
+      StoreState(feed.interval, std::move(state), std::move(done), std::move(guard),
+                 std::move(report));
+      return;
+    }
     asio::post(store_thread_, [this, interval = feed.interval, state = std::move(state),
                                articles = std::move(articles), events = std::move(events),
                                done = std::move(done), guard = std::move(guard),
@@ -432,6 +529,9 @@ class Pipeline::Impl {
   std::shared_ptr<const rules::Tagger> tagger_;  // guarded by tagger_mu_
   std::shared_future<Result<std::shared_ptr<const rules::Tagger>>> pending_tagger_;  // same
   std::shared_future<Status> write_gate_;
+  std::mutex state_writes_mu_;
+  std::vector<StateWrite> state_writes_;  // guarded by state_writes_mu_
+  bool state_writes_posted_ = false;      // same: a WriteStates() is queued
   bool gate_checked_ = false;  // store thread only
   Status gate_status_;         // store thread only
   std::mt19937_64 rng_;  // store thread only

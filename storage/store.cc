@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -97,6 +98,14 @@ constexpr size_t kTotalMemtableBytes = 16u << 20;
 // Old WAL files are kept until every family that wrote to them has flushed;
 // the rarely written families would otherwise pin them indefinitely.
 constexpr uint64_t kMaxTotalWalBytes = 128u << 20;
+constexpr uint64_t kLevel0CompactionTrigger = 8;  // see MakeFamilyOptions()
+// Memtables holding less than this at close are not flushed: the next open
+// replays their WAL instead (milliseconds for this much).
+constexpr uint64_t kMinCloseFlushBytes = 4u << 20;
+// A family with a compaction pending at close is compacted before the store
+// closes when its table files hold at most this much (a few hundred
+// milliseconds of work at most); larger ones are left to the background.
+constexpr uint64_t kMaxCloseCompactionBytes = 48u << 20;
 
 rocksdb::CompressionType PickCompression(std::initializer_list<rocksdb::CompressionType> wanted) {
   static const std::vector<rocksdb::CompressionType> supported =
@@ -125,6 +134,9 @@ rocksdb::DBOptions MakeDbOptions() {
   // RocksDB's 1 MiB default costs a few MB of resident memory for no
   // measurable gain on this write pattern.
   o.writable_file_max_buffer_size = 256u << 10;
+  // A short WAL left by a close that did not flush (see ~RocksStore) is
+  // replayed into memtables at open without writing table files.
+  o.avoid_flush_during_recovery = true;
   return o;
 }
 
@@ -152,7 +164,7 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::string_view name,
   // instead of RocksDB's 4 halves that rewriting during a large ingest
   // (lookups stay one Bloom probe per file). Still far below the write
   // slowdown at 20 files.
-  o.level0_file_num_compaction_trigger = 8;
+  o.level0_file_num_compaction_trigger = kLevel0CompactionTrigger;
   o.write_buffer_size = (name == internal::kArticlesFamily ? 8u : 2u) << 20;
 
   rocksdb::BlockBasedTableOptions t;
@@ -239,15 +251,56 @@ class RocksStore final : public Store {
       // large ingest). Flushing here moves that cost to the end of a run
       // that wrote, and a run that wrote nothing has nothing to flush. A
       // failure only means the next open replays the WAL.
-      rocksdb::FlushOptions flush;
-      flush.allow_write_stall = true;
-      db_->Flush(flush, all_handles_).PermitUncheckedError();
+      // A run that wrote little (a warm poll writes only feed states) skips
+      // the flush: its fsyncs and table file cost more than the next open's
+      // replay of that short WAL, which keeps it in memtables
+      // (avoid_flush_during_recovery) until they fill.
+      uint64_t unflushed = 0;
+      if (!db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
+                                         &unflushed) ||
+          unflushed >= kMinCloseFlushBytes) {
+        rocksdb::FlushOptions flush;
+        flush.allow_write_stall = true;
+        db_->Flush(flush, all_handles_).PermitUncheckedError();
+      }
+      FinishSmallCompactions();
     }
     // Handles first: RocksDB requires them gone before the DB is deleted.
     for (rocksdb::ColumnFamilyHandle* h : all_handles_) {
       db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     }
     db_.reset();
+  }
+
+  // At close, after the flush: a family that RocksDB would compact next
+  // (enough level-0 files) is compacted now when it is small, rather than
+  // left for the next open, which would start that compaction again in the
+  // background of its own run (a short `assayd --once` then spent a third
+  // of its CPU on it, only to cancel it at its exit). Large families are
+  // left to the background: their compaction could hold the exit for
+  // seconds. Failures only leave the compaction to the next open.
+  void FinishSmallCompactions() {
+    for (rocksdb::ColumnFamilyHandle* h : all_handles_) {
+      // Level-0 files at the trigger: a compaction is pending, or running
+      // (and would be cancelled by the close); CompactRange waits for a
+      // running one, then compacts what is left.
+      uint64_t pending = 0;
+      std::string level0;
+      const bool due =
+          (db_->GetIntProperty(h, rocksdb::DB::Properties::kCompactionPending, &pending) &&
+           pending > 0) ||
+          (db_->GetProperty(h, rocksdb::DB::Properties::kNumFilesAtLevelPrefix + "0", &level0) &&
+           std::strtoull(level0.c_str(), nullptr, 10) >= kLevel0CompactionTrigger);
+      if (!due) continue;
+      uint64_t size = 0;
+      if (!db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &size) ||
+          size > kMaxCloseCompactionBytes) {
+        continue;
+      }
+      rocksdb::CompactRangeOptions o;
+      o.exclusive_manual_compaction = false;
+      db_->CompactRange(o, h, nullptr, nullptr).PermitUncheckedError();
+    }
   }
 
   // Takes ownership of `db` and of every handle, and files the known ones.
@@ -397,6 +450,61 @@ class RocksStore final : public Store {
     ASSAY_RETURN_IF_ERROR(
         FromRocks(db_->Write(write_options_, &batch), "writing feed " + feed.url));
     feed_count_.store(feeds, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+
+  Status PutFeeds(std::span<const FeedState> feeds) override {
+    ASSAY_RETURN_IF_ERROR(CheckWritable("PutFeeds"));
+    if (feeds.empty()) return Status::Ok();
+    for (const FeedState& f : feeds) {
+      if (f.url.empty()) return InvalidArgument("PutFeeds: feed url is empty");
+    }
+    // The last state of each URL, in order of first appearance.
+    std::vector<const FeedState*> last;
+    last.reserve(feeds.size());
+    {
+      std::unordered_map<std::string_view, size_t> index;
+      index.reserve(feeds.size());
+      for (const FeedState& f : feeds) {
+        auto [it, inserted] = index.emplace(f.url, last.size());
+        if (inserted) {
+          last.push_back(&f);
+        } else {
+          last[it->second] = &f;
+        }
+      }
+    }
+    std::lock_guard lock(write_mu_);
+    // Which are new to the store: one MultiGet for the batch.
+    std::vector<rocksdb::Slice> keys;
+    keys.reserve(last.size());
+    for (const FeedState* f : last) keys.emplace_back(f->url);
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), handles_[internal::kFeeds], keys.size(), keys.data(),
+                  values.data(), statuses.data());
+    uint64_t added = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) {
+        ++added;
+      } else if (!statuses[i].ok()) {
+        return FromRocks(statuses[i], "reading feed " + last[i]->url);
+      }
+    }
+    rocksdb::WriteBatch batch;
+    for (const FeedState* f : last) {
+      ASSAY_RETURN_IF_ERROR(FromRocks(
+          batch.Put(handles_[internal::kFeeds], f->url, EncodeFeedState(*f)), "PutFeeds"));
+    }
+    const uint64_t count = feed_count_.load(std::memory_order_relaxed) + added;
+    if (added > 0) {
+      ASSAY_RETURN_IF_ERROR(FromRocks(
+          batch.Put(handles_[internal::kMeta], internal::kFeedCountKey, Fixed64(count)),
+          "PutFeeds"));
+    }
+    ASSAY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch),
+                                    "writing " + std::to_string(last.size()) + " feeds"));
+    feed_count_.store(count, std::memory_order_relaxed);
     return Status::Ok();
   }
 

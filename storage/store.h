@@ -214,6 +214,14 @@ class Store {
   virtual Result<std::vector<FeedState>> ListFeeds() const = 0;
   // Writes a feed state alone (a failed fetch, a config change).
   virtual Status PutFeed(const FeedState& feed) = 0;
+  // Writes several feed states in one atomic WriteBatch (with the feed
+  // counter for the feeds new to the store): the daemon's storage thread
+  // coalesces the polls that wrote no article (304s, failures) into one
+  // write instead of one per feed. A URL named twice is written once, the
+  // last state winning. Fails, writing nothing, with InvalidArgument for an
+  // empty URL, FailedPrecondition on a secondary, IOError/Unavailable when
+  // RocksDB cannot write. Writer thread only, like Apply().
+  virtual Status PutFeeds(std::span<const FeedState> feeds) = 0;
 
   // --- articles ---
   virtual Result<std::optional<Article>> GetArticle(std::string_view id) const = 0;
@@ -340,6 +348,9 @@ class Store {
   // is the next_attempt it was read with (its pending entry moves or goes).
   // Writer thread only.
   Status UpdateNotification(const Notification& n, UnixMicros previous_next_attempt);
+  // Silences, kept (expired ones too) under their id in `alerts`.
+  Status PutSilence(const SilenceRecord& s);
+  Result<std::vector<SilenceRecord>> ListSilences() const;
 
  protected:
   Store() = default;

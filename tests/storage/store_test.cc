@@ -360,6 +360,76 @@ TEST_F(StoreTest, ListFeedsIsSortedByUrlAndPutFeedCountsAFeedOnce) {
   EXPECT_EQ((*feeds)[2], changed);
 }
 
+TEST_F(StoreTest, PutFeedsWritesEveryStateCountsNewFeedsOnceAndKeepsTheLastOfARepeatedUrl) {
+  std::unique_ptr<Store> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->PutFeed(MakeFeed("https://a.example/feed")));
+  FeedState a = MakeFeed("https://a.example/feed");
+  a.outcome = FetchOutcome::kNotModified;
+  FeedState b = MakeFeed("https://b.example/feed");
+  FeedState c_first = MakeFeed("https://c.example/feed");
+  FeedState c_last = c_first;
+  c_last.consecutive_failures = 2;
+  const std::vector<FeedState> batch = {a, b, c_first, c_last};
+  ASSERT_OK(store->PutFeeds(batch));
+  EXPECT_EQ(store->Counts().feeds, 3u);
+  Result<std::vector<FeedState>> feeds = store->ListFeeds();
+  ASSERT_OK(feeds);
+  ASSERT_EQ(feeds->size(), 3u);
+  EXPECT_EQ((*feeds)[0], a);
+  EXPECT_EQ((*feeds)[1], b);
+  EXPECT_EQ((*feeds)[2], c_last);
+  ASSERT_OK(store->PutFeeds({}));
+  EXPECT_EQ(store->Counts().feeds, 3u);
+}
+
+TEST_F(StoreTest, PutFeedsWithAnEmptyUrlWritesNothing) {
+  std::unique_ptr<Store> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const std::vector<FeedState> batch = {MakeFeed("https://a.example/feed"), MakeFeed("")};
+  EXPECT_EQ(store->PutFeeds(batch).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Counts().feeds, 0u);
+  Result<std::optional<FeedState>> got = store->GetFeed("https://a.example/feed");
+  ASSERT_OK(got);
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_F(StoreTest, CloseFinishesTheCompactionOfASmallFamilyInsteadOfLeavingItToTheNextOpen) {
+  // Each run writes one feed state larger than a memtable, flushed during
+  // the run or at its close: eight runs leave the feeds family at the
+  // level-0 compaction trigger (8 files), whose compaction the eighth run's
+  // close finishes rather than cancels.
+  for (int run = 0; run < 8; ++run) {
+    std::unique_ptr<Store> store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    FeedState f = MakeFeed("https://feeds.example.com/" + std::to_string(run));
+    f.last_error = std::string(5u << 20, static_cast<char>('a' + run));
+    ASSERT_OK(store->PutFeed(f));
+  }
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const std::string& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path_, descs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string level0;
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    if (h->GetName() == "feeds") {
+      EXPECT_TRUE(db->GetProperty(h, "rocksdb.num-files-at-level0", &level0));
+    }
+  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  EXPECT_EQ(level0, "0");
+  std::unique_ptr<Store> store = OpenStore({.create_if_missing = false});
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Counts().feeds, 8u);
+}
+
 TEST_F(StoreTest, PlanRejectsAnArticleWithoutId) {
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -474,6 +544,8 @@ TEST_F(StoreTest, SecondarySeesThePrimarysWritesAfterCatchUp) {
   EXPECT_EQ(feeds->size(), 2u);
 
   EXPECT_EQ(secondary.PutFeed(MakeFeed()).code(), StatusCode::kFailedPrecondition);
+  const std::vector<FeedState> feeds_to_put = {MakeFeed()};
+  EXPECT_EQ(secondary.PutFeeds(feeds_to_put).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(secondary.Plan(MakeFeed(), {}).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(primary->CatchUp().code(), StatusCode::kFailedPrecondition);
 }

@@ -119,8 +119,8 @@ class Pipeline::Impl {
 
   // Polls past the in-flight limit wait here, so that bodies fetched faster
   // than they can be parsed and stored do not pile up in memory: a poll
-  // holds its slot from the start of its transfer until its result is
-  // stored.
+  // with a body holds its slot from the start of its transfer until its
+  // result is stored; one without (304, failure) until its response is in.
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
                  std::function<void(PollReport)> done) {
     if (in_flight_ >= max_in_flight_) {

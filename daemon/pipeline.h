@@ -68,7 +68,11 @@ class Pipeline {
 
   // Polls `feed` once, starting from its stored `state`, records the result
   // (articles and feed state, in one batch on success), and calls `done`.
-  // The handler always runs, with cancelled = true on shutdown.
+  // The feed states of polls that store no article (304s, failures) are
+  // written together with those of the other such polls queued at the
+  // time, in one batch; `done` runs only after the poll's state is written
+  // (or its write failed). The handler always runs, with cancelled = true
+  // on shutdown.
   void AsyncPoll(const config::FeedConfig& feed, FeedState state,
                  std::function<void(PollReport)> done);
 

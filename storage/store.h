@@ -201,6 +201,11 @@ class Store {
   static Result<std::unique_ptr<Store>> OpenSecondary(
       const std::string& path, const std::string& scratch_dir);
 
+  // Closing a store opened for writing flushes its memtables when they
+  // hold 4 MiB or more (less is replayed from the WAL by the next open,
+  // without writing table files), then compacts each family whose
+  // compaction is due (level-0 files at the trigger) and whose table files
+  // hold at most 48 MiB, so that the next open does not start it again.
   virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

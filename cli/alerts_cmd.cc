@@ -2,6 +2,7 @@
 //
 //   assay alerts [--state firing|resolved|failed|all] [--format table|json]
 //   assay alerts show ID [--format text|json]
+//   assay alerts silences
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -168,6 +169,32 @@ int Show(const StoreFlags& flags, const std::string& id, const std::string& form
   return 0;
 }
 
+int Silences(const StoreFlags& flags) {
+  auto store = ReadOnlyStore::Open(flags);
+  if (!store) {
+    std::cerr << "assay alerts silences: " << store.error().message() << "\n";
+    return 2;
+  }
+  auto silences = (*store)->store().ListSilences();
+  if (!silences) {
+    std::cerr << "assay alerts silences: " << silences.error().message() << "\n";
+    return 2;
+  }
+  const UnixMicros now = SystemClock::Get().Now();
+  std::cout << Fit("ID", 18) << "  " << Fit("STATE", 7) << "  " << Fit("ENDS", 20) << "  "
+            << Fit("MATCHERS", 36) << "  COMMENT\n";
+  for (const SilenceRecord& r : *silences) {
+    std::vector<std::string> m;
+    for (const auto& [k, v] : r.matchers) m.push_back(k + "=" + v);
+    const std::string state = now < r.starts ? "pending" : now < r.ends ? "active" : "expired";
+    std::cout << Fit(r.id, 18) << "  " << Fit(state, 7) << "  "
+              << Fit(FormatRfc3339(std::chrono::floor<std::chrono::seconds>(r.ends)), 20) << "  "
+              << Fit(Join(m, ","), 36) << "  " << r.comment
+              << (r.author.empty() ? "" : " (" + r.author + ")") << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddAlertsCommand(CLI::App& app, int* exit_code) {
@@ -193,8 +220,12 @@ void AddAlertsCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   show->callback([=] { *exit_code = Show(*show_flags, *id, *show_format); });
+  auto* silences = cmd->add_subcommand("silences", "the silences recorded, active or expired");
+  auto silence_flags = std::make_shared<StoreFlags>();
+  silence_flags->AddTo(silences);
+  silences->callback([=] { *exit_code = Silences(*silence_flags); });
   cmd->callback([=] {
-    if (show->parsed()) return;
+    if (show->parsed() || silences->parsed()) return;
     *exit_code = List(*flags, *state, *format);
   });
 }

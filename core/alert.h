@@ -55,6 +55,19 @@ struct Notification {
   friend bool operator==(const Notification&, const Notification&) = default;
 };
 
+// A silence: notifications of alerts whose labels match every matcher are
+// recorded as silenced instead of sent, from `starts` until `ends`.
+struct SilenceRecord {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> matchers;  // {"mineral", "graphite"}
+  UnixMicros starts{};
+  UnixMicros ends{};
+  std::string comment;
+  std::string author;
+
+  friend bool operator==(const SilenceRecord&, const SilenceRecord&) = default;
+};
+
 }  // namespace assay
 
 #endif  // ASSAY_CORE_ALERT_H_

@@ -224,6 +224,19 @@ void Alerting::Collect(const std::vector<rules::AlertUpdate>& updates,
   // The latest update of each alert is its record; acknowledgement is the
   // store's, not the engine's.
   std::map<std::string, size_t> latest;
+  std::vector<rules::Silence> silences;
+  if (Result<std::vector<SilenceRecord>> stored = store.ListSilences(); stored) {
+    for (const SilenceRecord& r : *stored) {
+      rules::Silence sil;
+      sil.id = r.id;
+      sil.matchers = r.matchers;
+      sil.starts = std::chrono::floor<std::chrono::seconds>(r.starts);
+      sil.ends = std::chrono::floor<std::chrono::seconds>(r.ends);
+      silences.push_back(std::move(sil));
+    }
+  } else {
+    spdlog::error("alerts: cannot read silences error=\"{}\"", stored.error().message());
+  }
   for (const rules::AlertUpdate& u : updates) {
     AlertRecord r = ToRecord(u);
     auto it = latest.find(r.id);
@@ -261,6 +274,14 @@ void Alerting::Collect(const std::vector<rules::AlertUpdate>& updates,
       n.created = now;
       n.next_attempt = now;
       n.alert = snapshot;
+      for (const rules::Silence& sil : silences) {
+        if (rules::SilenceMatches(sil, u, std::chrono::floor<std::chrono::seconds>(now))) {
+          n.state = "silenced";
+          n.finished = now;
+          n.log.push_back(FormatRfc3339Micros(now) + " silenced by " + sil.id);
+          break;
+        }
+      }
       notifications->push_back(std::move(n));
     }
   }
@@ -437,8 +458,60 @@ class StoreAlertApi final : public AlertApi {
     return Reply(200, {{"alert", Json(*acked)}});
   }
 
-  HttpReply Silence(std::string_view) override {
-    return Error(501, "silences are not stored yet");
+  // {"matchers": ["mineral=graphite", ...], "for": "48h" (or "ends": RFC 3339),
+  //  "comment": "...", "author": "..."}
+  HttpReply Silence(std::string_view body) override {
+    nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return Error(400, "body must be a JSON object");
+    for (const auto& [key, value] : j.items()) {
+      if (key != "matchers" && key != "for" && key != "ends" && key != "comment" && key != "author") {
+        return Error(400, "unknown key '" + key + "' (expected matchers, for, ends, comment, author)");
+      }
+    }
+    if (!j.contains("matchers") || !j["matchers"].is_array() || j["matchers"].empty()) {
+      return Error(400, "'matchers' must be a non-empty list such as [\"mineral=graphite\"]");
+    }
+    SilenceRecord r;
+    for (const auto& m : j["matchers"]) {
+      if (!m.is_string()) return Error(400, "each matcher must be a string label=value");
+      Result<std::pair<std::string, std::string>> parsed = rules::ParseSilenceMatcher(m.get<std::string>());
+      if (!parsed) return Error(400, parsed.error().message());
+      r.matchers.push_back(std::move(*parsed));
+    }
+    r.starts = clock_.Now();
+    if (j.contains("for") == j.contains("ends")) return Error(400, "give one of 'for' or 'ends'");
+    if (j.contains("for")) {
+      if (!j["for"].is_string()) return Error(400, "'for' must be a duration such as 48h");
+      Result<std::chrono::seconds> d = ParseDuration(j["for"].get<std::string>());
+      if (!d || d->count() <= 0) return Error(400, d ? "'for' must be positive" : d.error().message());
+      r.ends = r.starts + std::chrono::duration_cast<std::chrono::microseconds>(*d);
+    } else {
+      std::optional<UnixSeconds> ends =
+          j["ends"].is_string() ? ParseRfc3339(j["ends"].get<std::string>()) : std::nullopt;
+      if (!ends) return Error(400, "'ends' must be an RFC 3339 time");
+      r.ends = UnixMicros(*ends);
+      if (r.ends <= r.starts) return Error(400, "'ends' is in the past");
+    }
+    for (const char* key : {"comment", "author"}) {
+      if (!j.contains(key)) continue;
+      if (!j[key].is_string()) return Error(400, std::string("'") + key + "' must be a string");
+      (std::string_view(key) == "comment" ? r.comment : r.author) = j[key].get<std::string>().substr(0, 500);
+    }
+    char id[32];
+    std::snprintf(id, sizeof id, "s%016llx",
+                  static_cast<unsigned long long>(r.starts.time_since_epoch().count()));
+    r.id = id;
+    Status s = on_store_thread_([&]() -> Status { return store_.PutSilence(r); }).get();
+    if (!s.ok()) return Error(500, s.message());
+    nlohmann::json matchers = nlohmann::json::array();
+    for (const auto& [k, v] : r.matchers) matchers.push_back(k + "=" + v);
+    return Reply(201, {{"silence",
+                        {{"id", r.id},
+                         {"matchers", matchers},
+                         {"starts", FormatRfc3339Micros(r.starts)},
+                         {"ends", FormatRfc3339Micros(r.ends)},
+                         {"comment", r.comment},
+                         {"author", r.author}}}});
   }
 
  private:

@@ -124,7 +124,8 @@ class Alerting {
 // (?state=firing|resolved); ack records who acknowledged an alert (an
 // acknowledged alert is not notified again when it repeats). Writes run
 // through `on_store_thread`, so that they never interleave with alert
-// evaluation. Silences are not stored yet: that route answers 501.
+// evaluation. POST /api/v1/silences records a silence: notifications of
+// alerts it matches are then recorded as silenced instead of sent.
 std::unique_ptr<AlertApi> MakeAlertApi(
     storage::Store& store, const Clock& clock,
     std::function<std::future<Status>(std::function<Status()>)> on_store_thread);

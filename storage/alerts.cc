@@ -237,4 +237,47 @@ Status Store::UpdateNotification(const Notification& n, UnixMicros previous_next
   return internal::FromRocks(s, "updating notification " + n.id);
 }
 
+Status Store::PutSilence(const SilenceRecord& silence) {
+  internal::RawDb raw = Raw();
+  if (raw.read_only) return FailedPrecondition("PutSilence: store is open read-only");
+  nlohmann::json matchers = nlohmann::json::array();
+  for (const auto& [k, v] : silence.matchers) matchers.push_back({k, v});
+  const nlohmann::json j = {{"id", silence.id},
+                            {"matchers", matchers},
+                            {"starts", silence.starts.time_since_epoch().count()},
+                            {"ends", silence.ends.time_since_epoch().count()},
+                            {"comment", silence.comment},
+                            {"author", silence.author}};
+  std::lock_guard lock(*raw.write_mu);
+  rocksdb::Status s = raw.db->Put(*raw.write_options, raw.cf(internal::kAlerts), "s" + silence.id,
+                                  j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return internal::FromRocks(s, "writing silence " + silence.id);
+}
+
+Result<std::vector<SilenceRecord>> Store::ListSilences() const {
+  internal::RawDb raw = const_cast<Store*>(this)->Raw();
+  std::vector<SilenceRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw.db->NewIterator(rocksdb::ReadOptions(), raw.cf(internal::kAlerts)));
+  for (it->Seek("s"); it->Valid() && it->key().starts_with("s"); it->Next()) {
+    try {
+      const nlohmann::json j = nlohmann::json::parse(it->value().ToStringView());
+      SilenceRecord r;
+      r.id = j.at("id").get<std::string>();
+      for (const auto& m : j.at("matchers")) {
+        r.matchers.emplace_back(m.at(0).get<std::string>(), m.at(1).get<std::string>());
+      }
+      r.starts = UnixMicros(std::chrono::microseconds(j.at("starts").get<int64_t>()));
+      r.ends = UnixMicros(std::chrono::microseconds(j.at("ends").get<int64_t>()));
+      r.comment = j.at("comment").get<std::string>();
+      r.author = j.at("author").get<std::string>();
+      out.push_back(std::move(r));
+    } catch (const nlohmann::json::exception& e) {
+      return Corruption("alerts[" + it->key().ToString() + "]: silence record: " + e.what());
+    }
+  }
+  if (!it->status().ok()) return internal::FromRocks(it->status(), "listing silences");
+  return out;
+}
+
 }  // namespace assay::storage

@@ -238,6 +238,35 @@ TEST_F(AlertingTest, ARebuiltEngineAfterARestartRepeatsNoAlert) {
   EXPECT_EQ(store_->ListNotifications()->size(), 1u);
 }
 
+TEST_F(AlertingTest, ASilencedAlertIsRecordedButNotSent) {
+  const std::string log = dir_.path() + "/hook.jsonl";
+  Receiver hook("webhook_receiver.py", {"--out", log});
+  ASSERT_TRUE(hook.ok());
+  const AlertingConfig config = Config(hook.port());
+  SilenceRecord silence;
+  silence.id = "s1";
+  silence.matchers = {{"mineral", "gallium"}, {"rule", "ec-corroborated"}};
+  silence.starts = kT0 - minutes(1);
+  silence.ends = kT0 + std::chrono::hours(48);
+  silence.comment = "known; being handled";
+  ASSERT_TRUE(store_->PutSilence(silence).ok());
+  ASSERT_EQ(store_->ListSilences()->size(), 1u);
+  EXPECT_EQ((*store_->ListSilences())[0], silence);
+
+  Alerting alerting(config);
+  Ingest(alerting, "u:1", "https://feeds.reuters.com/markets", "s1", kT0);
+  Ingest(alerting, "u:2", "https://asia.nikkei.com/rss", "s2", kT0 + minutes(1));
+  ASSERT_EQ(store_->ListAlerts()->size(), 1u);  // the alert exists ...
+  auto notifications = store_->ListNotifications();
+  ASSERT_EQ(notifications->size(), 1u);
+  EXPECT_EQ((*notifications)[0].state, "silenced");  // ... and was not sent
+  EXPECT_THAT((*notifications)[0].log[0], HasSubstr("silenced by s1"));
+  FakeClock clock(kT0 + minutes(2));
+  Dispatcher dispatcher(*store_, config, clock);
+  EXPECT_EQ(*dispatcher.RunOnce(clock.Now()), 0u);
+  EXPECT_TRUE(Requests(log).empty());
+}
+
 TEST(SourceOfTest, FeedsOfOnePublisherAreOneSource) {
   EXPECT_EQ(SourceOf("https://feeds.reuters.com/markets"), "reuters.com");
   EXPECT_EQ(SourceOf("https://www.reuters.com/world/rss"), "reuters.com");

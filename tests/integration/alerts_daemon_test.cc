@@ -124,6 +124,13 @@ TEST(AlertsDaemonTest, APendingNotificationSurvivesSigkillAndIsDeliveredOnceAfte
       (seen.empty() ? "x" : seen[0].alert_id) + "/ack");
   testing::CommandResult missing =
       testing::RunCommand("curl -s -o /dev/null -w '%{http_code}'" + auth + "-X POST " + api + "/nosuch/ack");
+  const std::string silences = "http://127.0.0.1:" + http_port + "/api/v1/silences";
+  testing::CommandResult silenced = testing::RunCommand(
+      "curl -s -w ' %{http_code}'" + auth + "-X POST -d '{\"matchers\": [\"mineral=graphite\"], "
+      "\"for\": \"48h\", \"comment\": \"known\"}' " + silences);
+  testing::CommandResult bad_silence = testing::RunCommand(
+      "curl -s -w ' %{http_code}'" + auth + "-X POST -d '{\"matchers\": [\"planet=mars\"], "
+      "\"for\": \"1h\"}' " + silences);
   kill(pid, SIGTERM);
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -137,6 +144,15 @@ TEST(AlertsDaemonTest, APendingNotificationSurvivesSigkillAndIsDeliveredOnceAfte
   EXPECT_TRUE(ack["alert"]["acked"].get<bool>()) << acked.output;
   EXPECT_EQ(ack["alert"]["acked_by"], "analyst");
   EXPECT_EQ(missing.output, "404");
+  EXPECT_THAT(silenced.output, ::testing::EndsWith(" 201"));
+  EXPECT_THAT(silenced.output, ::testing::HasSubstr("\"mineral=graphite\""));
+  EXPECT_THAT(bad_silence.output, ::testing::HasSubstr("unknown label 'planet'"));
+  EXPECT_THAT(bad_silence.output, ::testing::EndsWith(" 400"));
+  testing::CommandResult listed_silences = testing::RunCommand(
+      testing::Assay() + " alerts silences --store " + (dir / "store") + " 2>&1");
+  EXPECT_EQ(listed_silences.exit_code, 0) << listed_silences.output;
+  EXPECT_THAT(listed_silences.output, ::testing::HasSubstr("mineral=graphite"));
+  EXPECT_THAT(listed_silences.output, ::testing::HasSubstr("active"));
   ASSERT_TRUE(delivered) << (seen.empty() ? "no notification" : seen[0].state + " " + seen[0].last_error);
 
   // Once, with the id it was given before the kill.

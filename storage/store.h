@@ -356,9 +356,6 @@ class Store {
   // Silences, kept (expired ones too) under their id in `alerts`.
   Status PutSilence(const SilenceRecord& s);
   Result<std::vector<SilenceRecord>> ListSilences() const;
-  // Silences, kept (expired ones too) under their id in `alerts`.
-  Status PutSilence(const SilenceRecord& s);
-  Result<std::vector<SilenceRecord>> ListSilences() const;
 
  protected:
   Store() = default;

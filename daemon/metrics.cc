@@ -151,6 +151,12 @@ void Metrics::SetAlertCount(std::string_view state, uint64_t count) {
   it->second = count;
 }
 
+uint64_t Metrics::alert_count(std::string_view state) const {
+  std::lock_guard lock(mu_);
+  auto it = alerts_by_state_.find(state);
+  return it == alerts_by_state_.end() ? 0 : it->second;
+}
+
 void Metrics::SetOutbox(uint64_t depth, std::chrono::seconds oldest_pending_age) {
   outbox_depth_.store(depth, std::memory_order_relaxed);
   outbox_oldest_age_s_.store(oldest_pending_age.count(), std::memory_order_relaxed);

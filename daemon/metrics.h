@@ -117,6 +117,8 @@ class Metrics {
   // Reads for tests and the service's status line.
   uint64_t fetches(std::string_view outcome) const;
   uint64_t articles_new() const { return articles_new_.load(std::memory_order_relaxed); }
+  uint64_t alert_count(std::string_view state) const;
+  uint64_t outbox_depth() const { return outbox_depth_.load(std::memory_order_relaxed); }
 
   // Every family, in the text exposition format, ending with a newline.
   std::string Render() const;

@@ -474,6 +474,10 @@ class Service::Impl {
     std::string line = "feeds " + std::to_string(feeds_.size()) + " (" + std::to_string(failing) +
                        " failing), articles " + std::to_string(c.articles) + ", events " +
                        std::to_string(c.events);
+    if (dispatcher_ != nullptr) {
+      line += ", alerts firing " + std::to_string(metrics_.alert_count("firing")) +
+              ", notifications pending " + std::to_string(metrics_.outbox_depth());
+    }
     if (!reload_error_.empty()) line += "; reload failed, old config kept: " + reload_error_;
     return line;
   }

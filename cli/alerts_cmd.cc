@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/store_access.h"
 #include "cli/text.h"
+#include "query/alert_json.h"
 
 namespace assay::cli {
 namespace {
@@ -22,21 +23,7 @@ std::string GroupText(const AlertRecord& a) {
   return Join(parts, ",");
 }
 
-nlohmann::json AlertJson(const AlertRecord& a) {
-  nlohmann::json group = nlohmann::json::object();
-  for (const auto& [label, value] : a.group) group[label] = value;
-  return {{"id", a.id},
-          {"rule", a.rule},
-          {"state", a.state},
-          {"last_change", a.last_change},
-          {"group", group},
-          {"severity", a.severity},
-          {"value", a.value},
-          {"opened", FormatRfc3339Micros(a.opened)},
-          {"updated", FormatRfc3339Micros(a.updated)},
-          {"events", a.events},
-          {"acked", a.acked}};
-}
+using query::AlertJson;
 
 nlohmann::json NotificationJson(const Notification& n) {
   return {{"id", n.id},         {"target", n.target},         {"change", n.change},

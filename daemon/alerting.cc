@@ -1,5 +1,7 @@
 #include "daemon/alerting.h"
 
+#include "query/alert_json.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -515,22 +517,7 @@ class StoreAlertApi final : public AlertApi {
   }
 
  private:
-  static nlohmann::json Json(const AlertRecord& a) {
-    nlohmann::json group = nlohmann::json::object();
-    for (const auto& [label, value] : a.group) group[label] = value;
-    return {{"id", a.id},
-            {"rule", a.rule},
-            {"state", a.state},
-            {"last_change", a.last_change},
-            {"group", group},
-            {"severity", a.severity},
-            {"value", a.value},
-            {"opened", FormatRfc3339Micros(a.opened)},
-            {"updated", FormatRfc3339Micros(a.updated)},
-            {"events", a.events},
-            {"acked", a.acked},
-            {"acked_by", a.acked_by}};
-  }
+  static nlohmann::json Json(const AlertRecord& a) { return query::AlertJson(a); }
   static HttpReply Reply(unsigned status, const nlohmann::json& j) {
     return HttpReply{status, "application/json",
                      j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/receivers.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -28,22 +29,7 @@ using std::chrono::seconds;
 
 const UnixMicros kT0{std::chrono::seconds(1'790'000'000)};
 
-class Receiver {
- public:
-  Receiver(const std::string& script, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/python3",
-                                     std::string(ASSAY_SOURCE_DIR) + "/tests/integration/" + script};
-    argv.insert(argv.end(), args.begin(), args.end());
-    child_ = std::make_unique<testing::ChildProcess>(argv);
-    port_ = child_->FirstLine();
-  }
-  bool ok() const { return !port_.empty(); }
-  const std::string& port() const { return port_; }
-
- private:
-  std::unique_ptr<testing::ChildProcess> child_;
-  std::string port_;
-};
+using testing::Receiver;
 
 std::vector<nlohmann::json> Requests(const std::string& path) {
   std::vector<nlohmann::json> out;

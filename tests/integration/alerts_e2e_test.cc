@@ -17,6 +17,7 @@
 #include "storage/store.h"
 #include "tests/integration/feed_server.h"
 #include "tests/integration/fixtures.h"
+#include "tests/integration/receivers.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
@@ -29,22 +30,7 @@ using ::testing::HasSubstr;
 
 const std::string kFeedsDir = std::string(ASSAY_SHARED_DIR) + "/corpus/news/feeds";
 
-class Receiver {
- public:
-  Receiver(const std::string& script, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/python3",
-                                     std::string(ASSAY_SOURCE_DIR) + "/tests/integration/" + script};
-    argv.insert(argv.end(), args.begin(), args.end());
-    child_ = std::make_unique<testing::ChildProcess>(argv);
-    port_ = child_->FirstLine();
-  }
-  bool ok() const { return !port_.empty(); }
-  const std::string& port() const { return port_; }
-
- private:
-  std::unique_ptr<testing::ChildProcess> child_;
-  std::string port_;
-};
+using testing::Receiver;
 
 TEST(AlertsEndToEndTest, CorroboratedExportControlsAlertByEmailAndWebhook) {
   if (!fs::is_directory(kFeedsDir)) GTEST_SKIP() << kFeedsDir << " is absent (../shared not beside the checkout)";

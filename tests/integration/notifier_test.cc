@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon/alert_message.h"
+#include "tests/integration/receivers.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -26,23 +27,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A Python receiver started for one test; its port is its first line.
-class Receiver {
- public:
-  Receiver(const std::string& script, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/python3",
-                                     std::string(ASSAY_SOURCE_DIR) + "/tests/integration/" + script};
-    argv.insert(argv.end(), args.begin(), args.end());
-    child_ = std::make_unique<testing::ChildProcess>(argv);
-    port_ = child_->FirstLine();
-  }
-  bool ok() const { return !port_.empty(); }
-  const std::string& port() const { return port_; }
-
- private:
-  std::unique_ptr<testing::ChildProcess> child_;
-  std::string port_;
-};
+using testing::Receiver;
 
 NetAccess Loopback() {
   NetAccess net;

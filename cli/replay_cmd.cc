@@ -68,24 +68,6 @@ struct ReplayReport {
   std::map<std::string, TagDiff> tags;
 };
 
-Event ToEvent(rules::TagResult t, const std::string& pack_version) {
-  Event e;
-  e.tags = std::move(t.tags);
-  e.minerals = std::move(t.minerals);
-  e.countries = std::move(t.countries);
-  e.blocs = std::move(t.blocs);
-  e.score = t.score;
-  e.severity = std::string(rules::SeverityName(t.severity));
-  e.matches.reserve(t.matches.size());
-  for (rules::Match& m : t.matches) {
-    e.matches.push_back(EventMatch{std::move(m.rule), std::string(rules::FieldName(m.field)),
-                                   static_cast<uint32_t>(m.start), static_cast<uint32_t>(m.end),
-                                   std::move(m.text)});
-  }
-  e.pack_version = pack_version;
-  return e;
-}
-
 bool SameFindings(const Event& a, const Event& b) {
   return a.tags == b.tags && a.minerals == b.minerals && a.countries == b.countries &&
          a.blocs == b.blocs && a.score == b.score && a.severity == b.severity;
@@ -110,7 +92,7 @@ Result<std::vector<storage::EventRewrite>> Replay(const storage::Store& store,
     if (!old) return old.error();
     rules::TagResult tagged = tagger.Tag(**article);
     std::optional<Event> now;
-    if (!tagged.tags.empty()) now = ToEvent(std::move(tagged), tagger.pack_version());
+    if (!tagged.tags.empty()) now = rules::ToEvent(std::move(tagged), tagger.pack_version());
     if (*old) ++report->events_before;
     if (now) ++report->events_after;
 

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "core/time.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -626,41 +627,7 @@ Result<NetworkRange> ParseNetworkRange(std::string_view text) {
 }
 
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
-  if (text.empty()) return InvalidArgument("empty duration");
-  int64_t total = 0;
-  size_t i = 0;
-  bool any = false;
-  while (i < text.size()) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
-      return InvalidArgument("bad duration '" + std::string(text) +
-                             "' (expected e.g. 90s, 15m, 24h, 7d, 1h30m)");
-    }
-    int64_t n = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-      n = n * 10 + (text[i] - '0');
-      if (n > 1'000'000'000) return InvalidArgument("duration '" + std::string(text) + "' is too large");
-      ++i;
-    }
-    int64_t unit = 0;
-    if (i == text.size()) {
-      return InvalidArgument("duration '" + std::string(text) + "' needs a unit (s, m, h, d, w)");
-    }
-    switch (text[i]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      default:
-        return InvalidArgument("bad duration unit '" + std::string(1, text[i]) + "' in '" +
-                               std::string(text) + "' (s, m, h, d, w)");
-    }
-    ++i;
-    total += n * unit;
-    any = true;
-  }
-  if (!any) return InvalidArgument("bad duration '" + std::string(text) + "'");
-  return std::chrono::seconds(total);
+  return assay::ParseDuration(text);
 }
 
 Result<int64_t> ParseByteSize(std::string_view text) {

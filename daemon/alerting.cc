@@ -15,11 +15,7 @@ namespace assay::daemon {
 namespace {
 
 rules::Severity SeverityFrom(std::string_view s) {
-  for (rules::Severity v : {rules::Severity::kInfo, rules::Severity::kLow, rules::Severity::kMedium,
-                            rules::Severity::kHigh, rules::Severity::kCritical}) {
-    if (rules::SeverityName(v) == s) return v;
-  }
-  return rules::Severity::kInfo;
+  return rules::ParseSeverity(s).value_or(rules::Severity::kInfo);
 }
 
 rules::AlertChange ChangeFrom(std::string_view s) {
@@ -346,13 +342,24 @@ void Dispatcher::Wake() {
 }
 
 void Dispatcher::Loop() {
+  bool changed = true;  // the store may have changed: refresh the gauges
+  auto last_metrics = std::chrono::steady_clock::now();
   for (;;) {
-    Result<size_t> done = RunOnce(clock_.Now());
+    const UnixMicros now = clock_.Now();
+    Result<size_t> done = RunOnce(now);
     if (!done) spdlog::error("alerts: dispatcher error=\"{}\"", done.error().message());
+    // The gauges read the whole alerts family and outbox: after a change,
+    // and otherwise once a minute (resolutions, ages), not on every idle pass.
+    const auto t = std::chrono::steady_clock::now();
+    if (changed || (done && *done > 0) || t - last_metrics > std::chrono::minutes(1)) {
+      UpdateMetrics(now);
+      last_metrics = t;
+    }
     std::unique_lock lock(mu_);
     if (stop_) return;
     // Poll at least every few seconds: retries come due without a wake-up.
     cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stop_ || woken_; });
+    changed = woken_;
     woken_ = false;
     if (stop_) return;
   }
@@ -539,6 +546,24 @@ std::unique_ptr<AlertApi> MakeAlertApi(
   return std::make_unique<StoreAlertApi>(store, clock, std::move(on_store_thread));
 }
 
+void Dispatcher::UpdateMetrics(UnixMicros now) {
+  if (metrics_ == nullptr) return;
+  Result<std::vector<AlertRecord>> alerts = store_.ListAlerts();
+  if (alerts) {
+    uint64_t firing = 0;
+    uint64_t resolved = 0;
+    for (const AlertRecord& a : *alerts) (a.state == "firing" ? firing : resolved) += 1;
+    metrics_->SetAlertCount("firing", firing);
+    metrics_->SetAlertCount("resolved", resolved);
+  }
+  Result<std::vector<Notification>> pending = store_.DueNotifications(UnixMicros::max(), 100000);
+  if (pending) {
+    UnixMicros oldest = now;
+    for (const Notification& p : *pending) oldest = std::min(oldest, p.created);
+    metrics_->SetOutbox(pending->size(), std::chrono::duration_cast<std::chrono::seconds>(now - oldest));
+  }
+}
+
 Result<size_t> Dispatcher::RunOnce(UnixMicros now) {
   Result<std::vector<Notification>> due = store_.DueNotifications(now, 64);
   if (!due) return due.error();
@@ -613,23 +638,6 @@ Result<size_t> Dispatcher::RunOnce(UnixMicros now) {
                 n.target, DeliveryOutcomeName(r.outcome), n.attempts, n.state,
                 n.last_error.empty() ? "" : " error=\"" + n.last_error + "\"");
     ASSAY_RETURN_IF_ERROR(store_.UpdateNotification(n, previous));
-  }
-  if (metrics_ != nullptr) {
-    Result<std::vector<AlertRecord>> alerts = store_.ListAlerts();
-    if (alerts) {
-      uint64_t firing = 0;
-      uint64_t resolved = 0;
-      for (const AlertRecord& a : *alerts) (a.state == "firing" ? firing : resolved) += 1;
-      metrics_->SetAlertCount("firing", firing);
-      metrics_->SetAlertCount("resolved", resolved);
-    }
-    Result<std::vector<Notification>> pending = store_.DueNotifications(UnixMicros::max(), 100000);
-    if (pending) {
-      UnixMicros oldest = now;
-      for (const Notification& p : *pending) oldest = std::min(oldest, p.created);
-      metrics_->SetOutbox(pending->size(),
-                          std::chrono::duration_cast<std::chrono::seconds>(now - oldest));
-    }
   }
   return attempted;
 }

@@ -145,8 +145,8 @@ class Dispatcher {
   void Stop();
   // New notifications may be due: look now rather than at the next timer.
   void Wake();
-  // Alerts by state and the outbox's depth are set on `metrics` after each
-  // pass. Call before Start().
+  // Alerts by state and the outbox's depth are set on `metrics` after a
+  // pass that changed something, and once a minute. Call before Start().
   void SetMetrics(Metrics* metrics) { metrics_ = metrics; }
 
   // One pass over what is due at `now` (what the thread does each time it
@@ -158,6 +158,8 @@ class Dispatcher {
 
  private:
   void Loop();
+  // Alerts by state and the outbox's depth and oldest age, on metrics_.
+  void UpdateMetrics(UnixMicros now);
   std::chrono::seconds Backoff(const Notification& n) const;
 
   storage::Store& store_;

@@ -268,7 +268,7 @@ class Pipeline::Impl {
         for (const Article& a : articles) {
           rules::TagResult t = (*tagger)->Tag(a);
           if (t.tags.empty()) continue;
-          events.emplace(a.id, ToEvent(std::move(t), (*tagger)->pack_version()));
+          events.emplace(a.id, rules::ToEvent(std::move(t), (*tagger)->pack_version()));
         }
         if (metrics_ != nullptr) {
           metrics_->CountRuleEvaluation(std::chrono::steady_clock::now() - start, articles.size());
@@ -347,24 +347,6 @@ class Pipeline::Impl {
     }
     if (!tagger_) return Internal("no rule pack loaded");
     return tagger_;
-  }
-
-  static Event ToEvent(rules::TagResult t, const std::string& pack_version) {
-    Event e;
-    e.tags = std::move(t.tags);
-    e.minerals = std::move(t.minerals);
-    e.countries = std::move(t.countries);
-    e.blocs = std::move(t.blocs);
-    e.score = t.score;
-    e.severity = std::string(rules::SeverityName(t.severity));
-    e.matches.reserve(t.matches.size());
-    for (rules::Match& m : t.matches) {
-      e.matches.push_back(EventMatch{std::move(m.rule), std::string(rules::FieldName(m.field)),
-                                     static_cast<uint32_t>(m.start), static_cast<uint32_t>(m.end),
-                                     std::move(m.text)});
-    }
-    e.pack_version = pack_version;
-    return e;
   }
 
   // A poll that wrote no article (304, failure), waiting for its feed state

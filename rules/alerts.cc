@@ -66,14 +66,6 @@ namespace {
 
 constexpr std::string_view kLabelNames[] = {"mineral", "country", "bloc", "feed"};
 
-std::optional<Severity> SeverityFromName(std::string_view s) {
-  for (Severity v : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh,
-                     Severity::kCritical}) {
-    if (SeverityName(v) == s) return v;
-  }
-  return std::nullopt;
-}
-
 bool ValidId(std::string_view id) {
   if (id.empty()) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
@@ -181,7 +173,7 @@ class AlertLoader {
 
   bool SeverityValue(const YAML::Node& n, const std::string& subject, const char* what,
                      Severity* out) {
-    std::optional<Severity> s = n.IsScalar() ? SeverityFromName(n.Scalar()) : std::nullopt;
+    std::optional<Severity> s = n.IsScalar() ? ParseSeverity(n.Scalar()) : std::nullopt;
     if (!s) {
       Problem(n, subject,
               std::string(what) + " must be info, low, medium, high or critical");
@@ -930,7 +922,7 @@ Result<std::pair<std::string, std::string>> ParseSilenceMatcher(std::string_view
                            "' in matcher (expected rule, mineral, country, bloc, feed or "
                            "severity)");
   }
-  if (label == "severity" && !SeverityFromName(value)) {
+  if (label == "severity" && !ParseSeverity(value)) {
     return InvalidArgument("severity must be info, low, medium, high or critical, not '" +
                            value + "'");
   }

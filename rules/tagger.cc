@@ -30,6 +30,32 @@ std::string_view SeverityName(Severity s) {
   return "?";
 }
 
+std::optional<Severity> ParseSeverity(std::string_view name) {
+  for (Severity s : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh,
+                     Severity::kCritical}) {
+    if (SeverityName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+Event ToEvent(TagResult t, const std::string& pack_version) {
+  Event e;
+  e.tags = std::move(t.tags);
+  e.minerals = std::move(t.minerals);
+  e.countries = std::move(t.countries);
+  e.blocs = std::move(t.blocs);
+  e.score = t.score;
+  e.severity = std::string(SeverityName(t.severity));
+  e.matches.reserve(t.matches.size());
+  for (Match& m : t.matches) {
+    e.matches.push_back(EventMatch{std::move(m.rule), std::string(FieldName(m.field)),
+                                   static_cast<uint32_t>(m.start), static_cast<uint32_t>(m.end),
+                                   std::move(m.text)});
+  }
+  e.pack_version = pack_version;
+  return e;
+}
+
 namespace {
 
 struct Span {

@@ -27,11 +27,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/article.h"
+#include "core/event.h"
 #include "core/status.h"
 #include "rules/rule_pack.h"
 
@@ -39,6 +41,8 @@ namespace assay::rules {
 
 enum class Severity : uint8_t { kInfo = 0, kLow, kMedium, kHigh, kCritical };
 std::string_view SeverityName(Severity s);  // "info", "low", ... "critical"
+// The inverse of SeverityName; nullopt for any other string.
+std::optional<Severity> ParseSeverity(std::string_view name);
 
 // One piece of evidence: `rule` matched `pattern` at [start, end) (bytes) of
 // `field`. For entities `rule` is "<kind>:<id>", e.g. "country:CN".
@@ -124,6 +128,10 @@ class Tagger {
   explicit Tagger(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The event log's record of a tagging result (core/event.h): what the daemon
+// stores and what a replay compares.
+Event ToEvent(TagResult t, const std::string& pack_version);
 
 // LoadRulePack + Tagger::Compile in one step; the default pack when `paths`
 // is empty. The error lists every problem, one per line.
